@@ -1,0 +1,86 @@
+"""Neutral view models. The service produces these; each adapter renders them
+(Block Kit, a Discord embed, console text). Nothing here knows a platform.
+
+Host links live only in `Private`; `Card` and `Notice` are public by type, so a
+host link cannot reach a channel by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class NoticeKind(StrEnum):
+    REMINDER = "reminder"
+    STARTING = "starting"
+    ENDED = "ended"
+    FAILURE = "failure"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Card:
+    """The public meeting card: everything a channel member needs to join."""
+
+    meeting_id: str
+    title: str
+    start: datetime
+    end: datetime
+    organizer_id: str
+    provider_label: str
+    join_url: str | None  # None once the room is closed
+    status: str  # scheduled | active | ended | cancelled
+    invitees: tuple[str, ...] = ()
+    series_id: str | None = None
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A short public line about a meeting, threaded under its card where possible."""
+
+    kind: NoticeKind
+    meeting_id: str
+    title: str
+    text: str
+    join_url: str | None = None
+    start: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Private:
+    """A note for one person only. `link` is the host link when there is one."""
+
+    text: str
+    link: str | None = None
+    link_label: str = "Host link"
+
+
+@dataclass(frozen=True)
+class ListItem:
+    id: str
+    title: str
+    start: datetime
+    end: datetime
+    status: str
+    join_url: str | None
+    local_when: str  # already rendered in the reader's zone
+    is_series: bool = False
+    next_occurrences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The private answer to the person who typed a command.
+
+    `text` is plain prose (adapters escape it); `items` carries a listing;
+    `ok` is False for refusals and errors, so adapters can style them.
+    """
+
+    text: str
+    ok: bool = True
+    private: tuple[Private, ...] = ()
+    items: tuple[ListItem, ...] = field(default_factory=tuple)
+    open_form: bool = False  # the adapter should open its scheduling form

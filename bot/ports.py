@@ -1,0 +1,87 @@
+"""The two seams of the core: video providers on one side, chat platforms on the other.
+
+Both are small Protocols so the service can be exercised with any implementation
+(a real provider client, a loopback emulator, the console) without knowing which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.messages import Card, Notice, Private
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    host_link: bool = False
+    scheduled_start: bool = False
+    expiry: bool = False
+    end: bool = False
+    participant_links: bool = False
+    recording: bool = False
+    webhooks: bool = False
+
+
+@dataclass(frozen=True)
+class RoomSpec:
+    """What the service asks a provider for."""
+
+    title: str
+    start: datetime  # aware UTC
+    end: datetime  # aware UTC
+    instant: bool
+    organizer_id: str
+    organizer_name: str = ""
+    invitee_count: int = 0
+    feedback: bool = True
+    meeting_id: str = ""  # convene's id, for webhook routing
+
+
+@dataclass(frozen=True)
+class Room:
+    """What a provider gives back. `host_note` is a sentence for the organizer only,
+    e.g. why there is no separate host link."""
+
+    room_id: str
+    join_url: str
+    host_url: str | None = None
+    host_note: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    name: str  # machine name, e.g. "whereby"
+    label: str  # human name, e.g. "Whereby"
+    capabilities: Capabilities
+
+    async def create_room(self, spec: RoomSpec) -> Room: ...
+
+    async def end_room(self, room_id: str) -> None:
+        """Close the room. A room that is already gone counts as success."""
+        ...
+
+
+class Messenger(Protocol):
+    """How the service speaks into a platform outside a command's own reply:
+    the public card, threaded notices, card updates and private notes."""
+
+    async def post_card(self, channel_id: str, card: Card) -> str | None:
+        """Post a card publicly; return a reference for later updates and threads."""
+        ...
+
+    async def update_card(self, channel_id: str, message_ref: str, card: Card) -> None: ...
+
+    async def post_notice(
+        self, channel_id: str, notice: Notice, thread_ref: str | None
+    ) -> None: ...
+
+    async def send_private(self, channel_id: str, user_id: str, note: Private) -> None: ...

@@ -1,0 +1,179 @@
+"""One careful way to call a provider's REST API.
+
+Timeouts (connect 3 s, whole call at most 10 s including retries), retries with
+exponential backoff and jitter for 429 (honouring Retry-After) and, on
+idempotent calls only, for 5xx and timeouts. Status codes become the error tree
+of `bot.providers.errors`. Nothing here logs a URL query, a header or a body,
+because those carry keys (Metered's ?secretKey=) and host links.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
+
+from bot.providers import errors
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 3.0
+CALL_BUDGET = 10.0
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def make_client() -> httpx.AsyncClient:
+    """The one shared, pooled client every provider uses."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(CALL_BUDGET, connect=CONNECT_TIMEOUT),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        follow_redirects=False,
+    )
+
+
+def error_for_status(
+    provider: str, status: int, retry_after: float | None = None
+) -> errors.ProviderError:
+    """Map an HTTP status to the error tree with its default sentence."""
+    if status == 401:
+        return errors.AuthError(provider)
+    if status == 402:
+        return errors.QuotaError(provider)
+    if status == 403:
+        return errors.AuthError(
+            provider,
+            f"{provider} refused access with convene's API key; ask an admin to check "
+            "the key's permissions and the account's plan.",
+        )
+    if status == 404:
+        return errors.NotFound(provider)
+    if status == 410:
+        return errors.Gone(provider)
+    if status == 409:
+        return errors.Conflict(provider)
+    if status == 423:
+        return errors.Locked(provider)
+    if status == 429:
+        return errors.RateLimited(provider, retry_after=retry_after)
+    if status >= 500:
+        return errors.Unavailable(provider)
+    return errors.InvalidRequest(provider)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class ProviderHTTP:
+    """A provider's base URL, auth and error mapping around the shared client."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        label: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        sleep: Sleep = asyncio.sleep,
+        budget: float = CALL_BUDGET,
+        max_attempts: int = 4,
+    ) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.label = label
+        self._headers = dict(headers or {})
+        self._params = dict(params or {})
+        self._sleep = sleep
+        self._budget = budget
+        self._max_attempts = max_attempts
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send; return a 2xx response or raise a ProviderError.
+
+        `idempotent` defaults to True for GET/PUT/DELETE/HEAD. A 429 is retried
+        for any method (the provider did not act on it); 5xx and timeouts only
+        when idempotent, so a create is never blindly repeated.
+        """
+        if idempotent is None:
+            idempotent = method.upper() in ("GET", "PUT", "DELETE", "HEAD")
+        deadline = time.monotonic() + self._budget
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = deadline - time.monotonic()
+            try:
+                response = await self.client.request(
+                    method,
+                    self.url(path),
+                    json=json,
+                    params={**self._params, **(params or {})},
+                    headers=self._headers,
+                    timeout=httpx.Timeout(max(0.1, remaining), connect=CONNECT_TIMEOUT),
+                )
+            except httpx.TimeoutException as exc:
+                log.warning("%s %s %s timed out (attempt %d)", self.label, method, path, attempt)
+                failure: errors.ProviderError = errors.Unavailable(
+                    self.label,
+                    f"{self.label} did not answer in time; try again in a few minutes.",
+                )
+                if not idempotent:
+                    raise errors.Unavailable(
+                        self.label,
+                        f"{self.label} did not answer in time, so convene cannot tell whether "
+                        "the room was created; try again in a minute.",
+                    ) from exc
+                retry_after = None
+            except httpx.HTTPError as exc:
+                log.warning("%s %s %s failed: %s", self.label, method, path, type(exc).__name__)
+                failure = errors.Unavailable(self.label)
+                if not idempotent:
+                    raise failure from exc
+                retry_after = None
+            else:
+                if response.is_success:
+                    return response
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                log.warning("%s %s %s answered %d", self.label, method, path, response.status_code)
+                failure = self.classify(response, retry_after)
+                retryable = response.status_code == 429 or (
+                    idempotent and response.status_code >= 500
+                )
+                if not retryable:
+                    raise failure
+            delay = backoff(attempt, retry_after)
+            if attempt >= self._max_attempts or time.monotonic() + delay > deadline:
+                raise failure
+            await self._sleep(delay)
+
+    def classify(self, response: httpx.Response, retry_after: float | None) -> errors.ProviderError:
+        """Turn a non-2xx response into an error; providers override for special bodies."""
+        return error_for_status(self.label, response.status_code, retry_after)
+
+
+def backoff(attempt: int, retry_after: float | None) -> float:
+    """Exponential backoff with full jitter, never shorter than Retry-After."""
+    jittered = random.uniform(0, min(4.0, 0.25 * 2 ** (attempt - 1)))
+    return max(jittered, retry_after or 0.0)

@@ -1,0 +1,117 @@
+"""Typed requests: what a `/meet` command asks for, whatever platform it came from.
+
+The grammar turns text into these; Discord's typed options and Slack's modal
+build them directly. The service only ever sees these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.models import Weekly
+
+
+@dataclass(frozen=True)
+class CreateMeeting:
+    title: str = ""
+    start: datetime | None = None  # aware UTC; None means "now"
+    duration: timedelta | None = None  # None means the workspace default
+    remind: timedelta | None = None  # None means the workspace default
+    invitees: tuple[str, ...] = ()
+    feedback: bool = True
+
+
+@dataclass(frozen=True)
+class CreateSeries:
+    title: str
+    rule: Weekly
+    duration: timedelta | None = None
+    feedback: bool = True
+
+
+@dataclass(frozen=True)
+class ListMeetings:
+    pass
+
+
+@dataclass(frozen=True)
+class EndMeeting:
+    meeting_id: str
+
+
+@dataclass(frozen=True)
+class CancelMeeting:
+    meeting_id: str  # a meeting id or a series id
+
+
+@dataclass(frozen=True)
+class ResendHost:
+    meeting_id: str
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    meeting_id: str
+
+
+@dataclass(frozen=True)
+class SkipOccurrence:
+    series_id: str
+    day: date | None = None  # None means the next occurrence
+
+
+@dataclass(frozen=True)
+class PauseSeries:
+    series_id: str
+
+
+@dataclass(frozen=True)
+class ResumeSeries:
+    series_id: str
+
+
+@dataclass(frozen=True)
+class SetTimezone:
+    zone: str
+
+
+@dataclass(frozen=True)
+class Configure:
+    """`/meet config` alone shows settings; with key and value it changes one."""
+
+    key: str | None = None  # provider | reminder | length | feedback
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenScheduleForm:
+    pass
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+Request = (
+    CreateMeeting
+    | CreateSeries
+    | ListMeetings
+    | EndMeeting
+    | CancelMeeting
+    | ResendHost
+    | FeedbackSummary
+    | SkipOccurrence
+    | PauseSeries
+    | ResumeSeries
+    | SetTimezone
+    | Configure
+    | OpenScheduleForm
+    | Help
+)
+
+
+class GrammarError(ValueError):
+    """The command text could not be read. The message is one sentence for the user,
+    naming what was not understood, followed by an example that works."""
