@@ -44,6 +44,7 @@ class Settings:
 
     whereby_api_key: str | None = None
     whereby_api_url: str = "https://api.whereby.dev/v1"
+    whereby_webhook_secret: str | None = None
     eyeson_api_key: str | None = None
     eyeson_api_url: str = "https://api.eyeson.team"
     metered_app: str | None = None
@@ -107,6 +108,7 @@ class Settings:
             discord_guild_ids=reader.id_list("DISCORD_GUILD_IDS"),
             whereby_api_key=reader.optional("WHEREBY_API_KEY"),
             whereby_api_url=reader.url("WHEREBY_API_URL") or "https://api.whereby.dev/v1",
+            whereby_webhook_secret=reader.optional("WHEREBY_WEBHOOK_SECRET"),
             eyeson_api_key=reader.optional("EYESON_API_KEY"),
             eyeson_api_url=reader.url("EYESON_API_URL") or "https://api.eyeson.team",
             metered_app=reader.optional("METERED_APP"),

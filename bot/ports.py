@@ -69,6 +69,14 @@ class Provider(Protocol):
         """Close the room. A room that is already gone counts as success."""
         ...
 
+    async def room_status(self, room_id: str) -> str | None:
+        """"open", "ended", or None where the API cannot tell."""
+        ...
+
+    async def check(self) -> None:
+        """One harmless authenticated call; raises AuthError on bad credentials."""
+        ...
+
 
 class Messenger(Protocol):
     """How the service speaks into a platform outside a command's own reply:
