@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.models import Meeting
+
 
 class NoticeKind(StrEnum):
     REMINDER = "reminder"
@@ -84,3 +86,19 @@ class Reply:
     private: tuple[Private, ...] = ()
     items: tuple[ListItem, ...] = field(default_factory=tuple)
     open_form: bool = False  # the adapter should open its scheduling form
+
+
+def card_for(meeting: Meeting, provider_label: str) -> Card:
+    """The card as it should look now: the Join button disappears once the room is closed."""
+    return Card(
+        meeting_id=meeting.id,
+        title=meeting.title,
+        start=meeting.start,
+        end=meeting.end,
+        organizer_id=meeting.organizer_id,
+        provider_label=provider_label,
+        join_url=meeting.join_url if meeting.status.is_open else None,
+        status=meeting.status.value,
+        invitees=meeting.invitees,
+        series_id=meeting.series_id,
+    )

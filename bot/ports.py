@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.messages import Card, Notice, Private
 
@@ -70,7 +70,7 @@ class Provider(Protocol):
         ...
 
     async def room_status(self, room_id: str) -> str | None:
-        """"open", "ended", or None where the API cannot tell."""
+        """ "open", "ended", or None where the API cannot tell."""
         ...
 
     async def check(self) -> None:
@@ -93,3 +93,45 @@ class Messenger(Protocol):
     ) -> None: ...
 
     async def send_private(self, channel_id: str, user_id: str, note: Private) -> None: ...
+
+
+class DeliveryError(Exception):
+    """A platform could not deliver a message. The text is safe to show a user.
+
+    `permanent` means retrying cannot help (the channel was deleted, the bot was
+    removed); otherwise the lifecycle releases its claim and tries again later.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class ProviderSource(Protocol):
+    """Where the service gets a provider client by name (cached, shared HTTP pool)."""
+
+    def get(self, name: str) -> Provider:
+        """Raise bot.providers.ProviderNotConfigured when its variables are missing."""
+        ...
+
+    def missing(self, name: str) -> list[str]: ...
+
+
+class Platform(Protocol):
+    """A chat platform connector (opsdroid-style): it holds a reference to the
+    service, translates commands in and renders messages out."""
+
+    name: str
+
+    @property
+    def messenger(self) -> Messenger: ...
+
+    def add_routes(self, app: Any) -> None:
+        """Register HTTP routes on convene's aiohttp application, if it needs any."""
+        ...
+
+    async def run(self) -> None:
+        """Serve until stopped; return early only if the platform is finished (console EOF)."""
+        ...
+
+    async def stop(self) -> None: ...

@@ -63,3 +63,20 @@ def build_provider(name: str, settings: Settings, client: httpx.AsyncClient) -> 
     module = importlib.import_module(f"bot.providers.{name}")
     provider: Provider = module.build(settings, client)
     return provider
+
+
+class ProviderPool:
+    """Provider clients built on first use and kept: one per name, one HTTP pool."""
+
+    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
+        self._settings = settings
+        self._client = client
+        self._built: dict[str, Provider] = {}
+
+    def get(self, name: str) -> Provider:
+        if name not in self._built:
+            self._built[name] = build_provider(name, self._settings, self._client)
+        return self._built[name]
+
+    def missing(self, name: str) -> list[str]:
+        return missing_variables(name, self._settings)

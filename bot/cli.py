@@ -1,0 +1,68 @@
+"""The `convene` command: run the bot, list providers, check credentials."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.config import ConfigError, Settings
+from storage.db import DatabaseError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="convene",
+        description="A meeting bot for Slack and Discord. With no platform credentials, "
+        "`convene run` starts a console bot on Jitsi.",
+    )
+    parser.add_argument("--version", action="version", version=f"convene {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="start every platform whose credentials are set")
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    _load_dotenv()
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings.from_env()
+        if args.command == "run":
+            return _run(settings)
+    except (ConfigError, DatabaseError) as exc:
+        print(f"convene: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    from bot.app import ConveneApp
+
+    async def serve() -> None:
+        app = ConveneApp(settings)
+        app.add_configured_platforms()
+        await app.run()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+    return 0
+
+
+def _load_dotenv() -> None:
+    """Read ./.env if present; real environment variables win."""
+    from dotenv import load_dotenv
+
+    load_dotenv(override=False)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""What the service and the lifecycle share: storage, secrets, providers,
+platform messengers and the clock. Built once at start and passed in, never global."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from bot.models import Caller, Meeting, WorkspaceSettings
+from bot.ports import Clock, Messenger, ProviderSource
+from bot.providers import LABELS
+from bot.timefmt import zone_or_none
+from storage import meetings as meeting_rows
+from storage import workspaces
+from storage.secrets import SecretBox
+
+ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: ids are typed by people
+
+
+@dataclass
+class Core:
+    db: Database
+    box: SecretBox
+    providers: ProviderSource
+    clock: Clock
+    defaults: WorkspaceSettings
+    messengers: dict[str, Messenger] = field(default_factory=dict)
+    instance: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    )
+
+    def settings_for(self, platform: str, workspace_id: str) -> WorkspaceSettings:
+        return workspaces.workspace_settings(self.db, platform, workspace_id, self.defaults)
+
+    def zone_for(self, caller: Caller) -> ZoneInfo:
+        """The caller's zone: what they set with /meet tz, else the platform's hint, else UTC."""
+        stored = workspaces.user_timezone(
+            self.db, caller.platform, caller.workspace_id, caller.user_id
+        )
+        return zone_or_none(stored) or zone_or_none(caller.tz_hint) or ZoneInfo("UTC")
+
+    def new_id(self) -> str:
+        while True:
+            candidate = "".join(secrets.choice(ID_ALPHABET) for _ in range(6))
+            if not meeting_rows.meeting_id_taken(self.db, candidate):
+                return candidate
+
+    def get_meeting(self, meeting_id: str) -> Meeting | None:
+        return meeting_rows.get_meeting(self.db, meeting_id.strip().lower(), self.box)
+
+    def provider_label(self, name: str) -> str:
+        return LABELS.get(name, name)

@@ -1,0 +1,202 @@
+"""Metered video: private rooms with an admin token for the host.
+
+    POST   /room               create {roomName, privacy, expireUnixSec, ...}
+    GET    /room/{roomName}    the room | 404
+    DELETE /room/{roomName}    archives the room | 404
+    GET    /rooms              all rooms (used only by check())
+    POST   /token              {roomName, isAdmin: true} -> {token}
+
+Auth is `?secretKey=` on every call, so no URL is ever logged (ProviderHTTP
+logs method and path only). Failures answer `{"success": false, "message": …}`.
+
+    ProviderError
+    ├── AuthError        401/403: secret key wrong or revoked
+    ├── QuotaError       402: plan limits
+    ├── NotFound         404 (the room is gone)
+    ├── RateLimited      429
+    ├── Unavailable      5xx, timeouts (a create is never repeated)
+    └── InvalidRequest   400 "Invalid request"
+
+`room_id` is the room name. The join link is the room page; the host link adds
+the admin token (`?token=`). Rooms are private with request-to-join, so guests
+knock and the host lets them in. With CONVENE_PUBLIC_URL set, each room's four
+webhook URLs point at `<public>/webhooks/metered/<token>`, the token derived
+from the secret key and room name (`bot.providers.webhooks`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import unicodedata
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from bot.config import Settings
+from bot.ports import Capabilities, Clock, Room, RoomSpec, system_clock
+from bot.providers import LABELS, errors
+from bot.providers.http import CALL_BUDGET, ProviderHTTP, Sleep
+from bot.providers.webhooks import metered_webhook_token
+
+log = logging.getLogger(__name__)
+
+NAME = "metered"
+EXPIRY_GRACE = timedelta(minutes=10)  # overrun allowance before Metered ejects everyone
+WEBHOOK_FIELDS = (
+    "meetingJoinWebhook",
+    "meetingLeftWebhook",
+    "meetingStartedWebhook",
+    "meetingEndedWebhook",
+)
+
+
+def room_name(title: str) -> str:
+    """URL-friendly, unique: a slug of the title and a random suffix."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:40].strip("-")
+    return f"{slug or 'meeting'}-{secrets.token_hex(4)}"
+
+
+def site_url(base_url: str) -> str:
+    """`https://<app>.metered.live/api/v1` -> `https://<app>.metered.live`."""
+    trimmed = base_url.rstrip("/")
+    if trimmed.endswith("/api/v1"):
+        return trimmed[: -len("/api/v1")]
+    parts = urlsplit(trimmed)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def unix(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+class Metered:
+    name = NAME
+    label = LABELS[NAME]
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        secret_key: str,
+        base_url: str,
+        *,
+        public_url: str | None = None,
+        clock: Clock = system_clock,
+        sleep: Sleep = asyncio.sleep,
+        budget: float = CALL_BUDGET,
+    ) -> None:
+        self.http = ProviderHTTP(
+            client,
+            base_url,
+            self.label,
+            params={"secretKey": secret_key},
+            sleep=sleep,
+            budget=budget,
+        )
+        self._secret_key = secret_key
+        self._site = site_url(base_url)
+        self._public_url = public_url.rstrip("/") if public_url else None
+        self._clock = clock
+        self.capabilities = Capabilities(
+            host_link=True,
+            scheduled_start=True,
+            expiry=True,
+            end=True,
+            webhooks=self._public_url is not None,
+        )
+
+    def room_body(self, spec: RoomSpec, name: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "roomName": name,
+            "privacy": "private",
+            "enableRequestToJoin": True,
+            "expireUnixSec": unix(spec.end + EXPIRY_GRACE),
+            "ejectAtRoomExp": True,
+        }
+        if not spec.instant:
+            body["notBeforeUnixSec"] = unix(spec.start)
+        if self._public_url:
+            token = metered_webhook_token(self._secret_key, name)
+            url = f"{self._public_url}/webhooks/metered/{token}"
+            body.update(dict.fromkeys(WEBHOOK_FIELDS, url))
+        return body
+
+    async def create_room(self, spec: RoomSpec) -> Room:
+        name = room_name(spec.title)
+        response = await self.http.request("POST", "/room", json=self.room_body(spec, name))
+        created = _json(response)
+        name = str(created.get("roomName") or name)
+        join_url = f"{self._site}/{quote(name)}"
+        try:
+            token = await self._admin_token(spec, name)
+        except errors.ProviderError as exc:
+            # The room exists; better a room without a host link than none.
+            log.warning("Metered host token failed: %s", type(exc).__name__)
+            return Room(
+                room_id=name,
+                join_url=join_url,
+                host_note=f"{self.label} created the room but not a host link; open the "
+                "join link and ask to join, or try /meet host later.",
+            )
+        return Room(room_id=name, join_url=join_url, host_url=f"{join_url}?token={quote(token)}")
+
+    async def _admin_token(self, spec: RoomSpec, name: str) -> str:
+        body: dict[str, Any] = {
+            "roomName": name,
+            "isAdmin": True,
+            "name": spec.organizer_name or "Host",
+            "expireUnixSec": unix(spec.end + EXPIRY_GRACE),
+        }
+        # A lost answer only costs an unused token, so the call may be retried.
+        token = _json(await self.http.request("POST", "/token", json=body, idempotent=True)).get(
+            "token"
+        )
+        if not isinstance(token, str) or not token:
+            raise errors.Unavailable(self.label)
+        return token
+
+    async def end_room(self, room_id: str) -> None:
+        try:
+            await self.http.request("DELETE", f"/room/{quote(room_id)}")
+        except errors.NotFound:
+            return
+
+    async def room_status(self, room_id: str) -> str | None:
+        try:
+            response = await self.http.request("GET", f"/room/{quote(room_id)}")
+        except errors.NotFound:
+            return "ended"
+        room = _json(response)
+        expires = room.get("expireUnixSec")
+        if room.get("archived") is True:
+            return "ended"
+        if isinstance(expires, int | float) and expires and expires < self._clock().timestamp():
+            return "ended"
+        return "open"
+
+    async def check(self) -> None:
+        await self.http.request("GET", "/rooms")
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        payload = response.json()
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def build(settings: Settings, client: httpx.AsyncClient) -> Metered:
+    if not settings.metered_secret_key or not settings.metered_base_url:
+        raise ValueError("METERED_APP and METERED_SECRET_KEY are not set")
+    return Metered(
+        client,
+        settings.metered_secret_key,
+        settings.metered_base_url,
+        public_url=settings.public_url,
+    )

@@ -1,0 +1,237 @@
+"""Verify and translate provider webhooks into neutral `ProviderEvent`s.
+
+Pure functions over (headers, raw body, secret): the HTTP layer reads the raw
+bytes, calls the matching `verify_*`, answers 401 on `WebhookRejected`, 200 on
+`None` (an event convene ignores) and hands any event to the service. Replay
+protection (remembering `event_id`s) is the caller's job; the Whereby check
+only bounds the window with its 5-minute timestamp tolerance.
+
+    Whereby  `Whereby-Signature: t=<unix>,v1=<hex>`, HMAC-SHA256 of "<t>.<body>"
+             keyed by the webhook secret from the Whereby dashboard.
+    eyeson   `X-Eyeson-Signature: <hex>`, HMAC-SHA256 of the body keyed by the API key.
+    Metered  no signature; each room's webhook URLs carry a token derived from
+             the secret key and the room name (`metered_webhook_token`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["ended", "started", "joined", "left"]
+
+WHEREBY_TOLERANCE = 300.0  # seconds either side of the signed timestamp
+
+_WHEREBY_KINDS: dict[str, Kind] = {
+    "room.client.joined": "joined",
+    "room.client.left": "left",
+    "room.session.started": "started",
+    "room.session.ended": "ended",
+}
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    provider: str
+    kind: Kind
+    room_id: str
+    participant: str | None = None
+    event_id: str | None = None
+
+
+class WebhookRejected(Exception):
+    """The request is not a genuine, fresh webhook; answer 401 and drop it.
+
+    Messages are for logs: they never echo a signature, secret or body."""
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def _hex_hmac(key: str, message: bytes) -> str:
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _json_object(body: bytes, provider: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WebhookRejected(f"{provider} webhook body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise WebhookRejected(f"{provider} webhook body is not a JSON object")
+    return payload
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+# --- Whereby -----------------------------------------------------------------
+
+
+def verify_whereby(
+    headers: Mapping[str, str], body: bytes, secret: str, now: float
+) -> ProviderEvent | None:
+    """Check the signature and timestamp, then map room events to kinds."""
+    raw = _header(headers, "Whereby-Signature")
+    if not raw:
+        raise WebhookRejected("Whereby webhook without a Whereby-Signature header")
+    timestamp: str | None = None
+    signatures: list[str] = []
+    for part in raw.split(","):
+        key, sep, value = part.strip().partition("=")
+        if not sep:
+            raise WebhookRejected("Whereby-Signature header is malformed")
+        if key == "t":
+            timestamp = value
+        elif key == "v1":
+            signatures.append(value)
+    if timestamp is None or not signatures:
+        raise WebhookRejected("Whereby-Signature header lacks t= or v1=")
+    try:
+        signed_at = int(timestamp)
+    except ValueError as exc:
+        raise WebhookRejected("Whereby-Signature timestamp is not a number") from exc
+    if abs(now - signed_at) > WHEREBY_TOLERANCE:
+        raise WebhookRejected("Whereby webhook timestamp is outside the 5-minute tolerance")
+    expected = _hex_hmac(secret, timestamp.encode() + b"." + body)
+    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+        raise WebhookRejected("Whereby webhook signature does not match")
+
+    payload = _json_object(body, "Whereby")
+    kind = _WHEREBY_KINDS.get(str(payload.get("type")))
+    data = payload.get("data")
+    if kind is None or not isinstance(data, dict):
+        return None
+    room_id = _text(data.get("meetingId")) or _text(data.get("roomName"))
+    if room_id is None:
+        return None
+    participant = None
+    if kind in ("joined", "left"):
+        participant = _text(data.get("displayName")) or _text(data.get("participantId"))
+    return ProviderEvent("whereby", kind, room_id, participant, _text(payload.get("id")))
+
+
+# --- eyeson ------------------------------------------------------------------
+
+
+def verify_eyeson(headers: Mapping[str, str], body: bytes, api_key: str) -> ProviderEvent | None:
+    """Check X-Eyeson-Signature; map room shutdown and participant online changes."""
+    signature = _header(headers, "X-Eyeson-Signature")
+    if not signature:
+        raise WebhookRejected("eyeson webhook without an X-Eyeson-Signature header")
+    if not hmac.compare_digest(_hex_hmac(api_key, body), signature.strip().lower()):
+        raise WebhookRejected("eyeson webhook signature does not match")
+
+    payload = _json_object(body, "eyeson")
+    kind_name = payload.get("type")
+    if kind_name == "room_update":
+        room = payload.get("room")
+        if not isinstance(room, dict) or _text(room.get("id")) is None:
+            return None
+        room_id = str(room["id"])
+        if room.get("shutdown") is True:
+            return ProviderEvent("eyeson", "ended", room_id, None, _eyeson_event_id(room, "ended"))
+        if room.get("ready") is True:
+            return ProviderEvent(
+                "eyeson", "started", room_id, None, _eyeson_event_id(room, "started")
+            )
+        return None
+    if kind_name == "participant_update":
+        person = payload.get("participant")
+        if not isinstance(person, dict) or not isinstance(person.get("online"), bool):
+            return None
+        room_id_text = _text(person.get("room_id"))
+        if room_id_text is None:
+            return None
+        kind: Kind = "joined" if person["online"] else "left"
+        name = _text(person.get("name")) or _text(person.get("id"))
+        return ProviderEvent("eyeson", kind, room_id_text, name, None)
+    return None
+
+
+def _eyeson_event_id(room: Mapping[str, Any], kind: str) -> str:
+    """eyeson sends no event id; a room starts and shuts down once, so this is one."""
+    return f"{room['id']}:{kind}"
+
+
+# --- Metered -----------------------------------------------------------------
+
+
+def metered_webhook_token(secret_key: str, room_name: str) -> str:
+    """Stateless, unguessable per-room token for Metered's webhook URLs."""
+    return _hex_hmac(secret_key, room_name.encode())[:32]
+
+
+def verify_metered(token: str, body: bytes, secret_key: str) -> ProviderEvent | None:
+    """Check the URL token against the room named in the body; map the event.
+
+    Metered's docs name the four per-room webhook URLs but not their bodies, so
+    the room name and event are read from the usual field spellings."""
+    payload = _json_object(body, "Metered")
+    room_name = _metered_room_name(payload)
+    if room_name is None:
+        raise WebhookRejected("Metered webhook body names no room")
+    if not hmac.compare_digest(metered_webhook_token(secret_key, room_name), token):
+        raise WebhookRejected("Metered webhook token does not match its room")
+    kind = _metered_kind(payload)
+    if kind is None:
+        return None
+    participant = None
+    if kind in ("joined", "left"):
+        participant = next(
+            (
+                text
+                for key in ("participantName", "name", "username", "participantId")
+                if (text := _text(_dig(payload, key))) is not None
+            ),
+            None,
+        )
+    event_id = _text(payload.get("id")) or _text(payload.get("eventId"))
+    return ProviderEvent("metered", kind, room_name, participant, event_id)
+
+
+def _dig(payload: Mapping[str, Any], key: str) -> object:
+    """A field at the top level or inside a `data`/`room`/`participant` object."""
+    if key in payload:
+        return payload[key]
+    for nest in ("data", "room", "participant", "meeting"):
+        inner = payload.get(nest)
+        if isinstance(inner, dict) and key in inner:
+            return inner[key]
+    return None
+
+
+def _metered_room_name(payload: Mapping[str, Any]) -> str | None:
+    return _text(_dig(payload, "roomName")) or _text(payload.get("room"))
+
+
+def _metered_kind(payload: Mapping[str, Any]) -> Kind | None:
+    for key in ("event", "type", "eventName", "eventType"):
+        value = _text(payload.get(key))
+        if value is None:
+            continue
+        lowered = value.lower()
+        if "join" in lowered:
+            return "joined"
+        if "left" in lowered or "leave" in lowered:
+            return "left"
+        if "start" in lowered or "creat" in lowered:
+            return "started"
+        if "end" in lowered:
+            return "ended"
+        return None
+    return None

@@ -1,0 +1,197 @@
+"""Whereby Embedded: transient rooms through the REST API (`/v1/meetings`).
+
+    POST   /meetings            201 Meeting (endDate required; fields=[hostRoomUrl])
+    GET    /meetings?cursor=    200 {results, cursor}; cursor is null on the last page
+    GET    /meetings/{id}       200 Meeting | 404
+    DELETE /meetings/{id}       204, idempotent
+
+Errors follow `bot.providers.errors` through `ProviderHTTP`:
+
+    ProviderError
+    ├── AuthError        401 (key wrong or revoked), 403 (not allowed)
+    ├── NotFound         404 on GET (the room is gone)
+    ├── RateLimited      429 with Retry-After, retried by ProviderHTTP
+    ├── Unavailable      5xx, timeouts; a create that may have happened is
+    │                    first looked for in the meeting list (never two rooms)
+    └── InvalidRequest   400/422
+
+`room_id` is Whereby's `meetingId`. `startDate` is not sent: the OpenAPI marks
+it deprecated and ignored (a room opens at creation and lasts until endDate + 1 h).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bot.config import Settings
+from bot.ports import Capabilities, Clock, Room, RoomSpec, system_clock
+from bot.providers import LABELS, errors
+from bot.providers.http import CALL_BUDGET, ProviderHTTP, Sleep
+
+log = logging.getLogger(__name__)
+
+NAME = "whereby"
+PREFIX_MAX = 39  # roomNamePrefix: lowercase [a-z0-9], at most 39 characters
+GROUP_THRESHOLD = 4  # roomMode "normal" is for meetings of up to 4 participants
+ROOM_GRACE = timedelta(hours=1)  # Whereby keeps a room for an hour after endDate
+LIST_PAGES = 10  # pages of 100 scanned when recovering a create that timed out
+
+
+def room_name_prefix(title: str) -> str:
+    """Whereby's prefix rule: lowercase letters and digits only, 39 at most."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    prefix = re.sub(r"[^a-z0-9]", "", ascii_title.lower())[:PREFIX_MAX]
+    return prefix or "meeting"
+
+
+def whereby_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+class Whereby:
+    name = NAME
+    label = LABELS[NAME]
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        api_key: str,
+        base_url: str,
+        *,
+        webhooks: bool = False,
+        clock: Clock = system_clock,
+        sleep: Sleep = asyncio.sleep,
+        budget: float = CALL_BUDGET,
+    ) -> None:
+        self.http = ProviderHTTP(
+            client,
+            base_url,
+            self.label,
+            headers={"Authorization": f"Bearer {api_key}"},
+            sleep=sleep,
+            budget=budget,
+        )
+        self.capabilities = Capabilities(host_link=True, expiry=True, end=True, webhooks=webhooks)
+        self._clock = clock
+
+    def meeting_body(self, spec: RoomSpec) -> dict[str, Any]:
+        return {
+            "endDate": whereby_time(spec.end),
+            "roomNamePrefix": room_name_prefix(spec.title),
+            "roomMode": "group" if spec.invitee_count > GROUP_THRESHOLD else "normal",
+            "fields": ["hostRoomUrl"],
+        }
+
+    async def create_room(self, spec: RoomSpec) -> Room:
+        body = self.meeting_body(spec)
+        try:
+            response = await self.http.request("POST", "/meetings", json=body)
+        except errors.Unavailable:
+            # The create may have happened; a second POST could make two rooms.
+            found = await self._find_created(body)
+            if found is None:
+                raise
+            log.info("Whereby create recovered from the meeting list")
+            return self._room(found)
+        return self._room(self._meeting(response))
+
+    async def _find_created(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Look for the meeting our unanswered POST created (same endDate and prefix)."""
+        wanted_end = _parse_time(body["endDate"])
+        prefix = body["roomNamePrefix"]
+        cursor: str | None = None
+        try:
+            for _ in range(LIST_PAGES):
+                params = {"limit": "100", "fields": "hostRoomUrl"}
+                if cursor:
+                    params["cursor"] = cursor
+                page = (await self.http.request("GET", "/meetings", params=params)).json()
+                results = page.get("results") if isinstance(page, dict) else None
+                for meeting in results if isinstance(results, list) else []:
+                    if not isinstance(meeting, dict):
+                        continue
+                    name = str(meeting.get("roomName", "")).lstrip("/")
+                    if (
+                        _parse_time(meeting.get("endDate")) == wanted_end
+                        and name.startswith(prefix)
+                        and meeting.get("meetingId")
+                        and meeting.get("roomUrl")
+                    ):
+                        return meeting
+                cursor = page.get("cursor") if isinstance(page, dict) else None
+                if not cursor:
+                    return None
+        except (errors.ProviderError, ValueError):
+            return None
+        return None
+
+    def _meeting(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            meeting = response.json()
+        except ValueError:
+            meeting = None
+        if not isinstance(meeting, dict) or not meeting.get("meetingId"):
+            raise errors.Unavailable(
+                self.label, f"{self.label} sent an answer convene could not read; try again."
+            )
+        return meeting
+
+    def _room(self, meeting: dict[str, Any]) -> Room:
+        host = meeting.get("hostRoomUrl")
+        return Room(
+            room_id=str(meeting["meetingId"]),
+            join_url=str(meeting["roomUrl"]),
+            host_url=str(host) if host else None,
+            host_note=None
+            if host
+            else f"{self.label} did not return a host link for this room; "
+            "join with the regular link.",
+        )
+
+    async def end_room(self, room_id: str) -> None:
+        """DELETE is idempotent at Whereby; a 404/410 also means already gone."""
+        try:
+            await self.http.request("DELETE", f"/meetings/{room_id}")
+        except errors.NotFound:
+            return
+
+    async def room_status(self, room_id: str) -> str | None:
+        try:
+            response = await self.http.request("GET", f"/meetings/{room_id}")
+        except errors.NotFound:
+            return "ended"
+        meeting = self._meeting(response)
+        end = _parse_time(meeting.get("endDate"))
+        if end is not None and self._clock() > end + ROOM_GRACE:
+            return "ended"
+        return "open"
+
+    async def check(self) -> None:
+        await self.http.request("GET", "/meetings", params={"limit": "1"})
+
+
+def build(settings: Settings, client: httpx.AsyncClient) -> Whereby:
+    if not settings.whereby_api_key:
+        raise ValueError("WHEREBY_API_KEY is not set")
+    return Whereby(
+        client,
+        settings.whereby_api_key,
+        settings.whereby_api_url,
+        webhooks=bool(settings.whereby_webhook_secret),
+    )

@@ -1,0 +1,362 @@
+"""MeetingService: every `/meet` command, whatever platform it came from.
+
+Adapters hand in a verified `Caller` and either the command text or a typed
+request; they get back a `Reply` meant for the caller alone (ephemeral on Slack
+and Discord). Public output (the card) goes out through the platform's
+`Messenger`. The service never imports a platform or a specific provider.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot import grammar
+from bot.core import Core
+from bot.help import HELP
+from bot.lifecycle import Lifecycle
+from bot.messages import ListItem, Private, Reply, card_for
+from bot.models import Caller, Meeting, MeetingStatus
+from bot.ports import DeliveryError, RoomSpec
+from bot.providers import LABELS, ProviderNotConfigured
+from bot.providers.errors import ProviderError
+from bot.requests import (
+    CancelMeeting,
+    Configure,
+    CreateMeeting,
+    EndMeeting,
+    GrammarError,
+    Help,
+    ListMeetings,
+    OpenScheduleForm,
+    Request,
+    ResendHost,
+    SetTimezone,
+)
+from bot.timefmt import duration, suggest_zones, when, zone_or_none
+from storage import meetings as meeting_rows
+from storage import workspaces
+
+log = logging.getLogger(__name__)
+
+OOPS = "Something went wrong on convene's side and it has been logged; please try again."
+
+
+class MeetingService:
+    def __init__(self, core: Core, lifecycle: Lifecycle) -> None:
+        self.core = core
+        self.lifecycle = lifecycle
+
+    async def run_text(self, caller: Caller, text: str) -> Reply:
+        """Parse `/meet` text in the caller's zone and carry it out."""
+        try:
+            request = grammar.parse(text, now=self.core.clock(), tz=self.core.zone_for(caller))
+        except GrammarError as exc:
+            return Reply(str(exc), ok=False)
+        return await self.handle(caller, request)
+
+    async def handle(self, caller: Caller, request: Request) -> Reply:
+        try:
+            return await self._dispatch(caller, request)
+        except Exception:
+            log.exception("command %s failed", type(request).__name__)
+            return Reply(OOPS, ok=False)
+
+    async def _dispatch(self, caller: Caller, request: Request) -> Reply:
+        match request:
+            case CreateMeeting():
+                return await self.create(caller, request)
+            case ListMeetings():
+                return self.list(caller)
+            case EndMeeting(meeting_id):
+                return await self.close(caller, meeting_id, MeetingStatus.ENDED)
+            case CancelMeeting(meeting_id):
+                return await self.close(caller, meeting_id, MeetingStatus.CANCELLED)
+            case ResendHost(meeting_id):
+                return self.host(caller, meeting_id)
+            case SetTimezone(zone):
+                return self.set_timezone(caller, zone)
+            case Configure(key, value):
+                return self.configure(caller, key, value)
+            case Help():
+                return Reply(HELP)
+            case OpenScheduleForm():
+                return Reply(
+                    "Opening the scheduling form. Where there is no form, type it instead: "
+                    "/meet Design review at 15:00 for 45m",
+                    open_form=True,
+                )
+        return Reply(
+            f"{_describe(request)} is not available in this version of convene yet; "
+            "/meet help lists what works.",
+            ok=False,
+        )
+
+    # -- creating ------------------------------------------------------------------
+
+    async def create(self, caller: Caller, request: CreateMeeting) -> Reply:
+        core = self.core
+        now = core.clock()
+        settings = core.settings_for(caller.platform, caller.workspace_id)
+        instant = request.start is None
+        start = request.start or now
+        end = start + (request.duration or settings.default_length)
+        remind = timedelta(0) if instant else _pick(request.remind, settings.reminder)
+        title = request.title.strip() or ("Quick meeting" if instant else "Meeting")
+        try:
+            provider = core.providers.get(settings.provider)
+        except ProviderNotConfigured as exc:
+            return Reply(str(exc), ok=False)
+        meeting_id = core.new_id()
+        spec = RoomSpec(
+            title=title,
+            start=start,
+            end=end,
+            instant=instant,
+            organizer_id=caller.user_id,
+            organizer_name=caller.user_name,
+            invitee_count=len(request.invitees),
+            feedback=request.feedback and settings.feedback,
+            meeting_id=meeting_id,
+        )
+        try:
+            room = await provider.create_room(spec)
+        except ProviderError as exc:
+            return Reply(str(exc), ok=False)
+        meeting = Meeting(
+            id=meeting_id,
+            platform=caller.platform,
+            workspace_id=caller.workspace_id,
+            channel_id=caller.channel_id,
+            organizer_id=caller.user_id,
+            title=title,
+            start=start,
+            end=end,
+            provider=provider.name,
+            room_id=room.room_id,
+            join_url=room.join_url,
+            host_url=room.host_url,
+            status=MeetingStatus.ACTIVE if instant else MeetingStatus.SCHEDULED,
+            remind=remind,
+            instant=instant,
+            feedback=spec.feedback,
+            invitees=request.invitees,
+            created_at=now,
+        )
+        meeting_rows.insert_meeting(core.db, meeting, core.box)
+        posted = await self._post_card(meeting)
+        self.lifecycle.plan(meeting)
+        zone = core.zone_for(caller)
+        lines = [f"“{title}” is set for {when(start, end, zone)} (id {meeting_id})."]
+        if posted is not None:
+            lines.append(f"The card could not be posted here: {posted} Join link: {room.join_url}")
+        private = [self._host_note(provider.label, room.host_url, room.host_note)]
+        return Reply(" ".join(lines), private=tuple(private))
+
+    async def _post_card(self, meeting: Meeting) -> str | None:
+        """Post the card and remember where; return a reason if it could not be posted."""
+        messenger = self.core.messengers.get(meeting.platform)
+        if messenger is None:
+            return "this platform is not connected."
+        card = card_for(meeting, self.core.provider_label(meeting.provider))
+        try:
+            ref = await messenger.post_card(meeting.channel_id, card)
+        except DeliveryError as exc:
+            return str(exc)
+        meeting_rows.set_message_ref(self.core.db, meeting.id, ref)
+        return None
+
+    def _host_note(self, label: str, host_url: str | None, note: str | None) -> Private:
+        if host_url is None:
+            return Private(
+                note or f"{label} has no separate host link; everyone uses the join link."
+            )
+        text = "Your host link (only you can see this)."
+        if note:
+            text += f" {note}"
+        if not self.core.box.can_store:
+            text += (
+                " convene keeps no copy because CONVENE_SECRET_KEY is not set, so /meet host"
+                " cannot resend it: save it now."
+            )
+        return Private(text, link=host_url)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def list(self, caller: Caller) -> Reply:
+        zone = self.core.zone_for(caller)
+        found = meeting_rows.channel_meetings(
+            self.core.db,
+            caller.platform,
+            caller.workspace_id,
+            caller.channel_id,
+            self.core.clock(),
+            self.core.box,
+        )
+        if not found:
+            return Reply(
+                "No upcoming meetings in this channel. Start one with /meet, or schedule one "
+                "with /meet Standup at 9:30 for 15m."
+            )
+        items = tuple(
+            ListItem(
+                id=m.id,
+                title=m.title,
+                start=m.start,
+                end=m.end,
+                status=m.status.value,
+                join_url=m.join_url,
+                local_when=when(m.start, m.end, zone),
+            )
+            for m in found
+        )
+        return Reply(f"Meetings in this channel ({len(items)}):", items=items)
+
+    def host(self, caller: Caller, meeting_id: str) -> Reply:
+        meeting = self._find(caller, meeting_id)
+        if meeting is None:
+            return _not_found(meeting_id)
+        if meeting.organizer_id != caller.user_id:
+            return Reply(
+                f"Only the organizer of “{meeting.title}” can get its host link.", ok=False
+            )
+        if not meeting.status.is_open:
+            return Reply(f"“{meeting.title}” is over, so its host link no longer works.", ok=False)
+        if meeting.host_url:
+            return Reply(
+                f"Here is the host link for “{meeting.title}” again.",
+                private=(Private("Your host link (only you can see this).", meeting.host_url),),
+            )
+        provider_has_one = self._provider_has_host_link(meeting.provider)
+        if provider_has_one and not self.core.box.can_store:
+            return Reply(
+                "convene did not keep this host link because CONVENE_SECRET_KEY is not set; "
+                "ask an admin to set it so future host links can be resent.",
+                ok=False,
+            )
+        label = self.core.provider_label(meeting.provider)
+        return Reply(
+            f"{label} has no separate host link for “{meeting.title}”; join with the "
+            f"link everyone uses: {meeting.join_url}"
+        )
+
+    def _provider_has_host_link(self, name: str) -> bool:
+        try:
+            return self.core.providers.get(name).capabilities.host_link
+        except ProviderNotConfigured:
+            return False
+
+    # -- ending -------------------------------------------------------------------------
+
+    async def close(self, caller: Caller, meeting_id: str, status: MeetingStatus) -> Reply:
+        verb = "end" if status is MeetingStatus.ENDED else "cancel"
+        meeting = self._find(caller, meeting_id)
+        if meeting is None:
+            return _not_found(meeting_id)
+        if caller.user_id != meeting.organizer_id and not caller.is_admin:
+            return Reply(
+                f"Only the organizer of “{meeting.title}” or a workspace admin can {verb} it.",
+                ok=False,
+            )
+        if not meeting.status.is_open:
+            return Reply(f"“{meeting.title}” is already {meeting.status.value}.", ok=False)
+        if not await self.lifecycle.close(meeting, status):
+            return Reply(f"“{meeting.title}” was closed a moment ago.", ok=False)
+        done = "Ended" if status is MeetingStatus.ENDED else "Cancelled"
+        return Reply(f"{done} “{meeting.title}”; its room is closed.")
+
+    def _find(self, caller: Caller, meeting_id: str) -> Meeting | None:
+        """A meeting of the caller's own workspace; ids from elsewhere do not exist here."""
+        meeting = self.core.get_meeting(meeting_id)
+        if meeting is None or (meeting.platform, meeting.workspace_id) != (
+            caller.platform,
+            caller.workspace_id,
+        ):
+            return None
+        return meeting
+
+    # -- settings -----------------------------------------------------------------------
+
+    def set_timezone(self, caller: Caller, zone_name: str) -> Reply:
+        zone = zone_or_none(zone_name)
+        if zone is None:
+            ideas = suggest_zones(zone_name) or ["Europe/Berlin", "America/New_York"]
+            return Reply(
+                f"“{zone_name}” is not a time zone I know; try one like {', '.join(ideas)}.",
+                ok=False,
+            )
+        workspaces.set_user_timezone(
+            self.core.db, caller.platform, caller.workspace_id, caller.user_id, zone.key
+        )
+        local = self.core.clock().astimezone(zone)
+        return Reply(f"Your time zone is now {zone.key} (it is {local:%H:%M} there).")
+
+    def configure(self, caller: Caller, key: str | None, value: str | None) -> Reply:
+        settings = self.core.settings_for(caller.platform, caller.workspace_id)
+        if key is None:
+            return Reply(
+                f"This workspace uses {LABELS.get(settings.provider, settings.provider)}; "
+                f"meetings last {duration(settings.default_length)} by default; reminders go out "
+                f"{duration(settings.reminder)} before; feedback is "
+                f"{'on' if settings.feedback else 'off'}. Admins change these with "
+                "/meet config provider whereby | reminder 10m | length 30m | feedback on|off."
+            )
+        if not caller.is_admin:
+            return Reply("Only a workspace admin can change convene's settings.", ok=False)
+        try:
+            change = self._setting_change(key.lower(), (value or "").strip())
+        except ValueError as exc:
+            return Reply(str(exc), ok=False)
+        workspaces.update_workspace(self.core.db, caller.platform, caller.workspace_id, **change)
+        return self.configure(caller, None, None)
+
+    def _setting_change(self, key: str, value: str) -> dict[str, object]:
+        """Validate one `/meet config` change; ValueError carries the user's sentence."""
+        if key == "provider":
+            name = value.lower()
+            if name not in LABELS:
+                raise ValueError(
+                    f"“{value}” is not a provider convene knows; choose one of {', '.join(LABELS)}."
+                )
+            missing = self.core.providers.missing(name)
+            if missing:
+                raise ValueError(str(ProviderNotConfigured(name, missing)))
+            return {"provider": name}
+        if key in ("reminder", "length"):
+            if key == "reminder" and value.lower() in ("0", "off", "none"):
+                return {"reminder": timedelta(0)}
+            try:
+                amount = grammar.parse_duration(value)
+            except GrammarError as exc:
+                raise ValueError(str(exc)) from exc
+            return {"reminder" if key == "reminder" else "default_length": amount}
+        if key == "feedback":
+            if value.lower() not in ("on", "off"):
+                raise ValueError("Feedback is either on or off: /meet config feedback off")
+            return {"feedback": value.lower() == "on"}
+        raise ValueError(
+            f"“{key}” is not a setting; try /meet config provider whereby, reminder 10m, "
+            "length 30m or feedback off."
+        )
+
+
+def _pick(value: timedelta | None, default: timedelta) -> timedelta:
+    return default if value is None else value
+
+
+def _not_found(meeting_id: str) -> Reply:
+    return Reply(
+        f"I can't find a meeting “{meeting_id}” in this workspace; /meet list shows the ids.",
+        ok=False,
+    )
+
+
+def _describe(request: Request) -> str:
+    names = {
+        "CreateSeries": "Recurring meetings",
+        "FeedbackSummary": "Feedback",
+        "SkipOccurrence": "Skipping",
+        "PauseSeries": "Pausing a series",
+        "ResumeSeries": "Resuming a series",
+    }
+    return names.get(type(request).__name__, "That command")

@@ -1,0 +1,94 @@
+"""Opening the database: pragmas, migrations, and write transactions.
+
+Every write goes through `write(db)`, which opens the transaction with
+BEGIN IMMEDIATE: a deferred transaction that reads and then writes can fail
+with "database is locked" whatever busy_timeout says, because SQLite cannot
+upgrade its read lock while another writer waits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from storage.migrations import MIGRATIONS
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message says which file and what to do."""
+
+
+def open_database(path: str | Path | None = None) -> Database:
+    """Open (or create) the database, check it is convene's, and migrate it.
+
+    `path=None` opens a private in-memory database, for tests.
+    """
+    label = str(path) if path is not None else ":memory:"
+    try:
+        if path is None:
+            db = Database(memory=True)
+        else:
+            db = Database(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000))
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _refuse_foreign(db, label)
+        if path is not None:
+            db.enable_wal()
+            db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        MIGRATIONS.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(_explain(label, exc)) from exc
+    return db
+
+
+def _refuse_foreign(db: Database, label: str) -> None:
+    """Never write into a database some other program owns."""
+    tables = set(db.table_names())
+    if tables and "_sqlite_migrations" not in tables:
+        raise DatabaseError(
+            f"{label} is not a convene database (it has tables {', '.join(sorted(tables)[:3])}"
+            "…); point CONVENE_DB at a new file."
+        )
+
+
+def _explain(label: str, exc: sqlite3.DatabaseError) -> str:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return f"{label} is locked by another program; stop it or point CONVENE_DB elsewhere."
+    if "readonly" in text or "read-only" in text:
+        return f"{label} is read-only; give convene write access or point CONVENE_DB elsewhere."
+    if "not a database" in text or "malformed" in text:
+        return f"{label} is not an SQLite database; point CONVENE_DB at a new file."
+    if "unable to open" in text:
+        return f"convene cannot open {label}; check that its folder exists and is writable."
+    return f"convene cannot use {label}: {exc}."
+
+
+@contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """A write transaction that takes the write lock up front (BEGIN IMMEDIATE)."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def to_text(moment: datetime) -> str:
+    """UTC instants as fixed-width text, so they sort and compare as strings."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_text(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)

@@ -1,0 +1,155 @@
+"""Meeting rows ↔ `Meeting` dataclasses. Host links are sealed on the way in and
+opened on the way out, so plaintext host links exist only in memory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.models import Meeting, MeetingStatus
+from storage.db import from_text, to_text, write
+from storage.secrets import SecretBox
+
+OPEN = (MeetingStatus.SCHEDULED.value, MeetingStatus.ACTIVE.value)
+
+
+def insert_meeting(db: Database, meeting: Meeting, box: SecretBox) -> None:
+    with write(db):
+        db.execute(
+            """INSERT INTO meetings (id, platform, workspace_id, channel_id, organizer_id, title,
+                start_at, end_at, provider, room_id, join_url, host_url_sealed, status, remind_s,
+                instant, feedback, invitees, message_ref, series_id, created_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            [
+                meeting.id,
+                meeting.platform,
+                meeting.workspace_id,
+                meeting.channel_id,
+                meeting.organizer_id,
+                meeting.title,
+                to_text(meeting.start),
+                to_text(meeting.end),
+                meeting.provider,
+                meeting.room_id,
+                meeting.join_url,
+                box.seal(meeting.host_url),
+                meeting.status.value,
+                int(meeting.remind.total_seconds()),
+                int(meeting.instant),
+                int(meeting.feedback),
+                json.dumps(list(meeting.invitees)),
+                meeting.message_ref,
+                meeting.series_id,
+                to_text(meeting.created_at or meeting.start),
+            ],
+        )
+
+
+def meeting_id_taken(db: Database, meeting_id: str) -> bool:
+    return db.execute("SELECT 1 FROM meetings WHERE id = ?", [meeting_id]).fetchone() is not None
+
+
+def get_meeting(db: Database, meeting_id: str, box: SecretBox) -> Meeting | None:
+    rows = list(db.query("SELECT * FROM meetings WHERE id = ?", [meeting_id]))
+    return _meeting(rows[0], box) if rows else None
+
+
+def find_by_room(db: Database, provider: str, room_id: str, box: SecretBox) -> Meeting | None:
+    rows = list(
+        db.query("SELECT * FROM meetings WHERE provider = ? AND room_id = ?", [provider, room_id])
+    )
+    return _meeting(rows[0], box) if rows else None
+
+
+def channel_meetings(
+    db: Database, platform: str, workspace_id: str, channel_id: str, now: datetime, box: SecretBox
+) -> list[Meeting]:
+    """Upcoming and running meetings of one channel, soonest first."""
+    rows = db.query(
+        """SELECT * FROM meetings
+           WHERE platform = ? AND workspace_id = ? AND channel_id = ?
+             AND status IN (?, ?) AND end_at > ?
+           ORDER BY start_at LIMIT 50""",
+        [platform, workspace_id, channel_id, *OPEN, to_text(now)],
+    )
+    return [_meeting(row, box) for row in rows]
+
+
+def open_meetings(db: Database, box: SecretBox) -> Iterator[Meeting]:
+    """Every meeting the lifecycle still has work for (rebuilt into jobs at start)."""
+    for row in db.query("SELECT * FROM meetings WHERE status IN (?, ?)", list(OPEN)):
+        yield _meeting(row, box)
+
+
+def open_meetings_due(
+    db: Database, now: datetime, horizon: timedelta, box: SecretBox
+) -> Iterator[Meeting]:
+    """Open meetings whose earliest event (reminder ≤ 24 h before start) may be due by `now`."""
+    rows = db.query(
+        "SELECT * FROM meetings WHERE status IN (?, ?) AND start_at <= ? ORDER BY start_at",
+        [*OPEN, to_text(now + horizon)],
+    )
+    for row in rows:
+        yield _meeting(row, box)
+
+
+def set_status(
+    db: Database, meeting_id: str, status: MeetingStatus, only_if_open: bool = True
+) -> bool:
+    """Move a meeting to `status`; False if it was no longer open (someone else won)."""
+    with write(db):
+        sql = "UPDATE meetings SET status = ? WHERE id = ?"
+        params: list[Any] = [status.value, meeting_id]
+        if only_if_open:
+            sql += " AND status IN (?, ?)"
+            params += list(OPEN)
+        return db.execute(sql, params).rowcount == 1
+
+
+def set_message_ref(db: Database, meeting_id: str, message_ref: str | None) -> None:
+    with write(db):
+        db.execute("UPDATE meetings SET message_ref = ? WHERE id = ?", [message_ref, meeting_id])
+
+
+def record_attendance(db: Database, meeting_id: str, participant: str, at: datetime) -> None:
+    with write(db):
+        db.execute(
+            "INSERT OR IGNORE INTO attendance (meeting_id, participant, joined_at) VALUES (?,?,?)",
+            [meeting_id, participant, to_text(at)],
+        )
+
+
+def attendees(db: Database, meeting_id: str) -> list[str]:
+    rows = db.execute(
+        "SELECT participant FROM attendance WHERE meeting_id = ? ORDER BY joined_at", [meeting_id]
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _meeting(row: dict[str, Any], box: SecretBox) -> Meeting:
+    return Meeting(
+        id=row["id"],
+        platform=row["platform"],
+        workspace_id=row["workspace_id"],
+        channel_id=row["channel_id"],
+        organizer_id=row["organizer_id"],
+        title=row["title"],
+        start=from_text(row["start_at"]),
+        end=from_text(row["end_at"]),
+        provider=row["provider"],
+        room_id=row["room_id"],
+        join_url=row["join_url"],
+        host_url=box.open(row["host_url_sealed"]),
+        status=MeetingStatus(row["status"]),
+        remind=timedelta(seconds=row["remind_s"]),
+        instant=bool(row["instant"]),
+        feedback=bool(row["feedback"]),
+        invitees=tuple(json.loads(row["invitees"])),
+        message_ref=row["message_ref"],
+        series_id=row["series_id"],
+        created_at=from_text(row["created_at"]),
+    )

@@ -1,0 +1,124 @@
+"""Versioned schema. Never edit a migration that has shipped; add a new one.
+
+All instants are stored as UTC text (`storage.db.to_text`), durations as seconds.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("convene")
+
+
+@MIGRATIONS()
+def m001_core(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE workspaces (
+            platform TEXT NOT NULL,
+            workspace_id TEXT NOT NULL,
+            provider TEXT,
+            default_length_s INTEGER,
+            reminder_s INTEGER,
+            feedback INTEGER,
+            feedback_window_s INTEGER,
+            PRIMARY KEY (platform, workspace_id)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE users (
+            platform TEXT NOT NULL,
+            workspace_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            tz TEXT NOT NULL,
+            PRIMARY KEY (platform, workspace_id, user_id)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE series (
+            id TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            workspace_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            owner_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            days TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            minute INTEGER NOT NULL,
+            tz TEXT NOT NULL,
+            length_s INTEGER NOT NULL,
+            provider TEXT NOT NULL,
+            status TEXT NOT NULL,
+            feedback INTEGER NOT NULL,
+            skipped TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE meetings (
+            id TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            workspace_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            organizer_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            start_at TEXT NOT NULL,
+            end_at TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            room_id TEXT NOT NULL,
+            join_url TEXT NOT NULL,
+            host_url_sealed TEXT,
+            status TEXT NOT NULL,
+            remind_s INTEGER NOT NULL,
+            instant INTEGER NOT NULL,
+            feedback INTEGER NOT NULL,
+            invitees TEXT NOT NULL DEFAULT '[]',
+            message_ref TEXT,
+            series_id TEXT REFERENCES series(id),
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        "CREATE INDEX meetings_channel ON meetings (platform, workspace_id, channel_id, status)"
+    )
+    db.execute("CREATE INDEX meetings_open_end ON meetings (status, end_at)")
+    db.execute("CREATE INDEX meetings_room ON meetings (provider, room_id)")
+    db.execute(
+        """
+        CREATE TABLE deliveries (
+            subject TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            claimed_at TEXT NOT NULL,
+            claimed_by TEXT NOT NULL,
+            done_at TEXT,
+            outcome TEXT,
+            PRIMARY KEY (subject, kind)
+        )"""
+    )
+
+
+@MIGRATIONS()
+def m002_attendance(db: Database) -> None:
+    """Who joined, as provider webhooks report it: feedback prompts go to attendees."""
+    db.execute(
+        """
+        CREATE TABLE attendance (
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            participant TEXT NOT NULL,
+            joined_at TEXT NOT NULL,
+            PRIMARY KEY (meeting_id, participant)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE webhook_events (
+            provider TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (provider, event_id)
+        )"""
+    )
