@@ -191,9 +191,7 @@ class Lifecycle:
         if messenger is not None:
             if closed.message_ref:
                 card = card_for(closed, self.core.provider_label(closed.provider))
-                await _best_effort(
-                    messenger.update_card(closed.channel_id, closed.message_ref, card)
-                )
+                await _best_effort(messenger.update_card(closed.place, closed.message_ref, card))
             word = "has ended" if status is MeetingStatus.ENDED else "was cancelled"
             await _best_effort(self._notice(closed, NoticeKind.ENDED, word))
         if status is MeetingStatus.ENDED and closed.feedback:
@@ -216,7 +214,7 @@ class Lifecycle:
             return
         join = meeting.join_url if kind in (NoticeKind.REMINDER, NoticeKind.STARTING) else None
         notice = Notice(kind, meeting.id, meeting.title, text, join_url=join, start=meeting.start)
-        await messenger.post_notice(meeting.channel_id, notice, meeting.message_ref)
+        await messenger.post_notice(meeting.place, notice, meeting.message_ref)
 
     def _messenger(self, meeting: Meeting) -> Messenger | None:
         messenger = self.core.messengers.get(meeting.platform)

@@ -29,6 +29,15 @@ class SeriesStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class Place:
+    """A channel of a workspace (Slack team, Discord guild). Multi-workspace Slack
+    needs the workspace to pick the right bot token."""
+
+    workspace_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
 class Caller:
     """Who typed a command, where, as the platform adapter verified it."""
 
@@ -39,6 +48,10 @@ class Caller:
     user_name: str = ""
     is_admin: bool = False
     tz_hint: str | None = None  # the platform's idea of the user's zone (Slack users.info)
+
+    @property
+    def place(self) -> Place:
+        return Place(self.workspace_id, self.channel_id)
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,10 @@ class Meeting:
     message_ref: str | None = None
     series_id: str | None = None
     created_at: datetime | None = None
+
+    @property
+    def place(self) -> Place:
+        return Place(self.workspace_id, self.channel_id)
 
     @property
     def duration(self) -> timedelta:

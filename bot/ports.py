@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.messages import Card, Notice, Private
+from bot.models import Place
 
 Clock = Callable[[], datetime]
 
@@ -82,17 +83,17 @@ class Messenger(Protocol):
     """How the service speaks into a platform outside a command's own reply:
     the public card, threaded notices, card updates and private notes."""
 
-    async def post_card(self, channel_id: str, card: Card) -> str | None:
+    async def post_card(self, place: Place, card: Card) -> str | None:
         """Post a card publicly; return a reference for later updates and threads."""
         ...
 
-    async def update_card(self, channel_id: str, message_ref: str, card: Card) -> None: ...
+    async def update_card(self, place: Place, message_ref: str, card: Card) -> None: ...
 
-    async def post_notice(
-        self, channel_id: str, notice: Notice, thread_ref: str | None
-    ) -> None: ...
+    async def post_notice(self, place: Place, notice: Notice, thread_ref: str | None) -> None: ...
 
-    async def send_private(self, channel_id: str, user_id: str, note: Private) -> None: ...
+    async def send_private(self, place: Place, user_id: str, note: Private) -> None:
+        """A note only `user_id` sees: ephemeral in the channel, or a direct message."""
+        ...
 
 
 class DeliveryError(Exception):

@@ -160,7 +160,7 @@ class MeetingService:
             return "this platform is not connected."
         card = card_for(meeting, self.core.provider_label(meeting.provider))
         try:
-            ref = await messenger.post_card(meeting.channel_id, card)
+            ref = await messenger.post_card(meeting.place, card)
         except DeliveryError as exc:
             return str(exc)
         meeting_rows.set_message_ref(self.core.db, meeting.id, ref)

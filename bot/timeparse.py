@@ -15,29 +15,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from bot.models import Weekly
+from bot.requests import GrammarError
+
 GRACE = timedelta(minutes=1)
 MAX_LENGTH = timedelta(hours=24)
 MAX_AHEAD = timedelta(days=3660)
 
-DAY_NAMES: dict[str, int] = {
-    "mon": 0, "monday": 0,
-    "tue": 1, "tues": 1, "tuesday": 1,
-    "wed": 2, "weds": 2, "wednesday": 2,
-    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3,
-    "fri": 4, "friday": 4,
-    "sat": 5, "saturday": 5,
-    "sun": 6, "sunday": 6,
-}  # fmt: skip
-_ALL_DAYS = frozenset(range(7))
+_SPELLINGS = ("mon monday", "tue tues tuesday", "wed weds wednesday", "thu thur thurs thursday",
+              "fri friday", "sat saturday", "sun sunday")  # fmt: skip
+DAY_NAMES = {name: n for n, names in enumerate(_SPELLINGS) for name in names.split()}
 DAY_GROUPS: dict[str, frozenset[int]] = {
-    "weekday": frozenset(range(5)),
-    "weekdays": frozenset(range(5)),
-    "weekend": frozenset({5, 6}),
-    "weekends": frozenset({5, 6}),
-    "day": _ALL_DAYS,
-    "days": _ALL_DAYS,
-    "daily": _ALL_DAYS,
-    "everyday": _ALL_DAYS,
+    **dict.fromkeys(("weekday", "weekdays"), frozenset(range(5))),
+    **dict.fromkeys(("weekend", "weekends"), frozenset({5, 6})),
+    **dict.fromkeys(("day", "days", "daily", "everyday"), frozenset(range(7))),
 }
 
 _MERIDIEM = {"am": 0, "a.m.": 0, "pm": 12, "p.m.": 12}
@@ -220,3 +211,215 @@ def find_zone(name: str) -> str | None:
     except (ValueError, OSError, KeyError):
         return None
     return canonical
+
+
+# ---- clauses that report mistakes ---------------------------------------------------
+
+_SHOWN = 40
+_NO_REMINDER = ("0", "none", "no", "off")
+_EXAMPLES: dict[str, tuple[str, str]] = {
+    "time": ("/meet Design review tomorrow at 15:00 for 45m", "tomorrow at 15:00"),
+    "in": ("/meet Design review in 20m", "in 20m"),
+    "length": ("/meet Design review tomorrow at 15:00 for 45m", "45m"),
+    "remind": ("/meet Design review tomorrow at 15:00 remind 10m", "10m"),
+    "with": ("/meet Design review tomorrow at 15:00 with @alex @sam", "tomorrow at 15:00"),
+    "rule": ("/meet Standup every weekday at 9:30 for 15m", "weekday at 9:30"),
+    "title": ('/meet "Design review" tomorrow at 15:00 for 45m', "tomorrow at 15:00"),
+    "tz": ("/meet tz Europe/Berlin", "Europe/Berlin"),
+    "day": ("/meet skip standup tomorrow", "tomorrow"),
+}
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """The clock, zone and phrasing style shared by one parse."""
+
+    now: datetime
+    tz: ZoneInfo
+    option: bool = False  # a Discord option value rather than a whole command
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
+
+    def example(self, kind: str) -> str:
+        if kind == "date":
+            iso = (self.today + timedelta(days=7)).isoformat()
+            return f"{iso} 14:00" if self.option else f"/meet Design review on {iso} at 14:00"
+        full, fragment = _EXAMPLES[kind]
+        return fragment if self.option else full
+
+    def fail(self, sentence: str, kind: str = "time", example: str | None = None) -> GrammarError:
+        return GrammarError(f"{sentence} Try: {example or self.example(kind)}")
+
+
+def show(text: str) -> str:
+    """Quote user words for an error message, cut so a paste cannot flood it."""
+    text = " ".join(text.split())
+    return f'"{text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"}"'
+
+
+def make_ctx(now: datetime, tz: ZoneInfo, option: bool = False) -> Ctx:
+    aware = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    return Ctx(aware.astimezone(UTC), tz, option)
+
+
+@dataclass(frozen=True)
+class When:
+    """A start time as typed: a clock with an optional day, or an offset from now."""
+
+    text: str
+    clock: Clock | None = None
+    day: Day | None = None
+    delta: timedelta | None = None
+
+
+def read_when(words: Sequence[str], i: int, ctx: Ctx) -> tuple[int, When] | None:
+    """Any start-time form at words[i]; raises only when the words clearly meant a time."""
+    word, n = words[i].lower(), len(words)
+    nxt = words[i + 1] if i + 1 < n else ""
+    if word == "at" and nxt:
+        if looks_like_clock(words, i + 1):
+            return _clock_then_day(words, i + 1, i, ctx)
+        if tried(nxt):
+            raise ctx.fail(f"I couldn't read {show(nxt)} as a time.")
+        return None
+    if word == "in" and nxt:
+        got = read_span(words, i + 1)
+        if got is None:
+            if tried(nxt):
+                shown = show(spell_span(words, i + 1))
+                raise ctx.fail(f"I couldn't read {shown} as a length of time.", "in")
+            return None
+        span, used = got
+        text = " ".join(words[i : i + 1 + used])
+        if span <= timedelta(0) or span > MAX_AHEAD:
+            raise ctx.fail(f"{show(text)} has to be between 1 minute and 10 years ahead.", "in")
+        return 1 + used, When(text, delta=span)
+    if word == "on" and nxt:
+        return _day_then_clock(words, i + 1, i, ctx)
+    if read_day(word) is not None or looks_like_date(word):
+        return _day_then_clock(words, i, i, ctx)
+    if looks_like_clock(words, i):
+        return _clock_then_day(words, i, i, ctx)
+    return None
+
+
+def _clock_then_day(words: Sequence[str], j: int, start: int, ctx: Ctx) -> tuple[int, When]:
+    """A time, optionally followed by '[on] <day>' as in 'at 9am tomorrow'."""
+    got = read_clock(words, j)
+    if got is None:
+        raise ctx.fail(f"I couldn't read {show(words[j])} as a time.")
+    clock, used = got
+    k = j + used
+    day = None
+    on = k < len(words) and words[k].lower() == "on"
+    if k + on < len(words):
+        word = words[k + on]
+        day = read_day(word)
+        if day is None and (looks_like_date(word) or (on and tried(word))):
+            raise ctx.fail(f"I couldn't read {show(word)} as a date.", "date")
+        if day is not None:
+            k += on + 1
+    return k - start, When(" ".join(words[start:k]), clock=clock, day=day)
+
+
+def _day_then_clock(words: Sequence[str], j: int, start: int, ctx: Ctx) -> tuple[int, When] | None:
+    """'<day> [at] <time>'; a day word with no time after it is left to the title."""
+    day = read_day(words[j])
+    if day is None:
+        if tried(words[j]):
+            raise ctx.fail(f"I couldn't read {show(words[j])} as a date.", "date")
+        return None
+    k = j + 1
+    if k < len(words) and words[k].lower() == "at":
+        k += 1
+    if looks_like_clock(words, k):
+        got = read_clock(words, k)
+        if got is None:
+            raise ctx.fail(f"I couldn't read {show(words[k])} as a time.")
+        clock, used = got
+        return k + used - start, When(" ".join(words[start : k + used]), clock=clock, day=day)
+    if k < len(words) and tried(words[k]):
+        raise ctx.fail(f"I couldn't read {show(words[k])} as a time.")
+    if day.kind == "date":
+        raise ctx.fail(f"{show(' '.join(words[start:k]))} needs a time of day too.", "date")
+    return None
+
+
+def read_length(words: Sequence[str], i: int, ctx: Ctx) -> tuple[int, timedelta] | None:
+    got = read_span(words, i)
+    if got is None:
+        if tried(words[i]):
+            shown = show(spell_span(words, i))
+            raise ctx.fail(f"I couldn't read {shown} as a length like 45m or 1h30.", "length")
+        return None
+    span, used = got
+    shown = show(" ".join(words[i : i + used]))
+    if span <= timedelta(0):
+        raise ctx.fail(f"{shown} is too short: a meeting lasts at least 1 minute.", "length")
+    if span > MAX_LENGTH:
+        raise ctx.fail(f"{shown} is too long: a meeting can last at most 24 hours.", "length")
+    return used, span
+
+
+def read_reminder(words: Sequence[str], i: int, ctx: Ctx) -> tuple[int, timedelta] | None:
+    if words[i].lower() in _NO_REMINDER:
+        return 1, timedelta(0)
+    got = read_span(words, i)
+    if got is None:
+        if tried(words[i]):
+            shown = show(spell_span(words, i))
+            raise ctx.fail(f"I couldn't read {shown} as a reminder time like 10m.", "remind")
+        return None
+    span, used = got
+    if span > MAX_LENGTH:
+        shown = show(" ".join(words[i : i + used]))
+        sentence = f"{shown} is too early: a reminder can come at most 24 hours ahead."
+        raise ctx.fail(sentence, "remind")
+    return used, span
+
+
+def read_rule(words: Sequence[str], i: int, ctx: Ctx) -> tuple[int, Weekly] | None:
+    """'<days> [at] <time>'; once the days read, a missing or bad time is an error."""
+    got = read_days(words, i)
+    if got is None:
+        if tried(words[i]):
+            raise ctx.fail(f"I couldn't read {show(words[i])} as days of the week.", "rule")
+        return None
+    days, used = got
+    k = i + used
+    if k < len(words) and words[k].lower() == "at":
+        k += 1
+    clock = read_clock(words, k)
+    if clock is None and looks_like_clock(words, k):
+        raise ctx.fail(f"I couldn't read {show(words[k])} as a time.", "rule")
+    if clock is None:
+        what = show(words[k]) if k < len(words) else "nothing"
+        shown = show(" ".join(words[i:k]))
+        sentence = f"A repeating meeting needs a time after {shown}, but I found {what}."
+        raise ctx.fail(sentence, "rule")
+    return k + clock[1] - i, Weekly(days, clock[0].hour, clock[0].minute)
+
+
+def resolve(when: When, ctx: Ctx) -> datetime:
+    """Turn a start-time clause into aware UTC, refusing times that have passed."""
+    if when.delta is not None:
+        return ctx.now + when.delta
+    assert when.clock is not None
+    clock, day, today = when.clock, when.day, ctx.today
+    on = day_date(day, today) if day else today
+    if on < today:
+        raise ctx.fail(f"{show(when.text)} is in the past.", "date")
+    if on - today > MAX_AHEAD:
+        raise ctx.fail(f"{show(when.text)} is more than 10 years ahead.", "date")
+    start = local_to_utc(on, clock.hour, clock.minute, ctx.tz)
+    if start >= ctx.now - GRACE:
+        return start
+    if day is not None and day.kind == "weekday":
+        return local_to_utc(on + timedelta(days=7), clock.hour, clock.minute, ctx.tz)
+    if day is None or day.kind == "today":
+        later = f"tomorrow {clock.text}"
+        example = later if ctx.option else f"/meet Design review {later}"
+        raise ctx.fail(f"{clock.text} today has already passed.", example=example)
+    raise ctx.fail(f"{show(when.text)} is in the past.", "date")

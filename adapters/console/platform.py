@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from adapters.console import render
 from bot.messages import Card, Notice, Private
-from bot.models import Caller
+from bot.models import Caller, Place
 from bot.service import MeetingService
 from bot.timefmt import zone_or_none
 
@@ -46,18 +46,18 @@ class ConsoleMessenger:
         for line in lines:
             print(f"{label} {line}", file=self._out, flush=True)
 
-    async def post_card(self, channel_id: str, card: Card) -> str | None:
-        self.write(render.channel_label(channel_id), render.card_lines(card, self._zone()))
+    async def post_card(self, place: Place, card: Card) -> str | None:
+        self.write(render.channel_label(place.channel_id), render.card_lines(card, self._zone()))
         return card.meeting_id
 
-    async def update_card(self, channel_id: str, message_ref: str, card: Card) -> None:
+    async def update_card(self, place: Place, message_ref: str, card: Card) -> None:
         lines = render.card_lines(card, self._zone(), updated=True)
-        self.write(render.channel_label(channel_id), lines)
+        self.write(render.channel_label(place.channel_id), lines)
 
-    async def post_notice(self, channel_id: str, notice: Notice, thread_ref: str | None) -> None:
-        self.write(render.channel_label(channel_id), [render.notice_line(notice)])
+    async def post_notice(self, place: Place, notice: Notice, thread_ref: str | None) -> None:
+        self.write(render.channel_label(place.channel_id), [render.notice_line(notice)])
 
-    async def send_private(self, channel_id: str, user_id: str, note: Private) -> None:
+    async def send_private(self, place: Place, user_id: str, note: Private) -> None:
         self.write(render.private_label(user_id), [render.private_line(note)])
 
 

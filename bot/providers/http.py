@@ -75,6 +75,26 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+class _HideQuery(logging.Filter):
+    """httpx logs every request URL at INFO, query included: drop the query,
+    which carries keys such as Metered's ?secretKey=."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.copy_with(query=None) if isinstance(arg, httpx.URL) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def hide_query_in_httpx_logs() -> None:
+    """Install `_HideQuery` on httpx's logger once (idempotent)."""
+    httpx_log = logging.getLogger("httpx")
+    if not any(isinstance(f, _HideQuery) for f in httpx_log.filters):
+        httpx_log.addFilter(_HideQuery())
+
+
 class ProviderHTTP:
     """A provider's base URL, auth and error mapping around the shared client."""
 
@@ -98,6 +118,8 @@ class ProviderHTTP:
         self._sleep = sleep
         self._budget = budget
         self._max_attempts = max_attempts
+        if self._params:
+            hide_query_in_httpx_logs()
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"

@@ -80,12 +80,13 @@ class UpclassProvider:
 
     async def create_room(self, spec: RoomSpec) -> Room:
         body: dict[str, Any] = {
-            "topic": spec.title,
             "expires_at": _iso(spec.end + GRACE),
             "is_secured": True,
             "feedback_required": spec.feedback,
             "participants": [_participant(spec.organizer_id, spec.organizer_name, "host")],
         }
+        if spec.title:
+            body["topic"] = spec.title
         if not spec.instant:
             body["start_date_time"] = _iso(spec.start)
         meeting = _json(await self.http.request("POST", "meetings/", json=body))

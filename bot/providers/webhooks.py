@@ -61,6 +61,11 @@ def _hex_hmac(key: str, message: bytes) -> str:
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison that also survives non-ASCII input."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
 def _json_object(body: bytes, provider: str) -> dict[str, Any]:
     try:
         payload = json.loads(body)
@@ -108,7 +113,7 @@ def verify_whereby(
     if abs(now - signed_at) > WHEREBY_TOLERANCE:
         raise WebhookRejected("Whereby webhook timestamp is outside the 5-minute tolerance")
     expected = _hex_hmac(secret, timestamp.encode() + b"." + body)
-    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+    if not any(_same(expected, candidate) for candidate in signatures):
         raise WebhookRejected("Whereby webhook signature does not match")
 
     payload = _json_object(body, "Whereby")
@@ -133,7 +138,7 @@ def verify_eyeson(headers: Mapping[str, str], body: bytes, api_key: str) -> Prov
     signature = _header(headers, "X-Eyeson-Signature")
     if not signature:
         raise WebhookRejected("eyeson webhook without an X-Eyeson-Signature header")
-    if not hmac.compare_digest(_hex_hmac(api_key, body), signature.strip().lower()):
+    if not _same(_hex_hmac(api_key, body), signature.strip().lower()):
         raise WebhookRejected("eyeson webhook signature does not match")
 
     payload = _json_object(body, "eyeson")
@@ -185,7 +190,7 @@ def verify_metered(token: str, body: bytes, secret_key: str) -> ProviderEvent | 
     room_name = _metered_room_name(payload)
     if room_name is None:
         raise WebhookRejected("Metered webhook body names no room")
-    if not hmac.compare_digest(metered_webhook_token(secret_key, room_name), token):
+    if not _same(metered_webhook_token(secret_key, room_name), token):
         raise WebhookRejected("Metered webhook token does not match its room")
     kind = _metered_kind(payload)
     if kind is None:

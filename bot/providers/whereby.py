@@ -15,7 +15,9 @@ Errors follow `bot.providers.errors` through `ProviderHTTP`:
     │                    first looked for in the meeting list (never two rooms)
     └── InvalidRequest   400/422
 
-`room_id` is Whereby's `meetingId`. `startDate` is not sent: the OpenAPI marks
+`room_id` is Whereby's `meetingId`. The roomNamePrefix carries a 6-hex nonce so a
+create that timed out is found in the list by (endDate, prefix) and never
+confused with another request. `startDate` is not sent: the OpenAPI marks
 it deprecated and ignored (a room opens at creation and lasts until endDate + 1 h).
 """
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +44,7 @@ NAME = "whereby"
 PREFIX_MAX = 39  # roomNamePrefix: lowercase [a-z0-9], at most 39 characters
 GROUP_THRESHOLD = 4  # roomMode "normal" is for meetings of up to 4 participants
 ROOM_GRACE = timedelta(hours=1)  # Whereby keeps a room for an hour after endDate
+NONCE_CHARS = 6
 LIST_PAGES = 10  # pages of 100 scanned when recovering a create that timed out
 
 
@@ -49,6 +53,12 @@ def room_name_prefix(title: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     prefix = re.sub(r"[^a-z0-9]", "", ascii_title.lower())[:PREFIX_MAX]
     return prefix or "meeting"
+
+
+def request_prefix(title: str) -> str:
+    """The title's prefix plus a short nonce, so a create that timed out can be
+    told apart in the list from another request with the same title and end."""
+    return room_name_prefix(title)[: PREFIX_MAX - NONCE_CHARS] + secrets.token_hex(NONCE_CHARS // 2)
 
 
 def whereby_time(moment: datetime) -> str:
@@ -93,7 +103,7 @@ class Whereby:
     def meeting_body(self, spec: RoomSpec) -> dict[str, Any]:
         return {
             "endDate": whereby_time(spec.end),
-            "roomNamePrefix": room_name_prefix(spec.title),
+            "roomNamePrefix": request_prefix(spec.title),
             "roomMode": "group" if spec.invitee_count > GROUP_THRESHOLD else "normal",
             "fields": ["hostRoomUrl"],
         }

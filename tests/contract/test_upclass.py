@@ -1,0 +1,337 @@
+"""The Upclass client against the loopback Upclass emulator over a real socket."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from bot.config import Settings
+from bot.ports import RoomSpec
+from bot.providers import errors
+from bot.providers.upclass import UpclassProvider, build
+from tests.emulators.base import serve
+from tests.emulators.upclass import UpclassEmulator
+
+KEY = "uc_live_5ecret_key_for_tests"
+START = datetime(2030, 12, 20, 10, 0, tzinfo=UTC)
+
+
+def spec(**changes: object) -> RoomSpec:
+    values: dict[str, object] = {
+        "title": "Sales demo",
+        "start": START,
+        "end": START + timedelta(minutes=45),
+        "instant": False,
+        "organizer_id": "U123",
+        "organizer_name": "Ann Lee",
+    }
+    values.update(changes)
+    return RoomSpec(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def emulator() -> UpclassEmulator:
+    return UpclassEmulator(api_key=KEY)
+
+
+@pytest.fixture
+async def base(emulator: UpclassEmulator) -> AsyncIterator[str]:
+    async with serve(emulator.app) as url:
+        yield url
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def upclass(base: str, client: httpx.AsyncClient, sleeps: list[float]) -> UpclassProvider:
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    settings = Settings(upclass_api_key=KEY, upclass_api_url=f"{base}/api/v1/")
+    return build(settings, client, sleep=sleep)
+
+
+# --- success paths ------------------------------------------------------------
+
+
+async def test_create_makes_a_secured_meeting_with_the_organizer_as_host(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    room = await upclass.create_room(spec())
+    meeting = emulator.meetings[room.room_id]
+    assert room.join_url == f"https://meet.upclass.test/{room.room_id}/"
+    assert room.host_url == meeting.participants["U123"]["join_url"]
+    assert room.host_url is not None
+    assert room.host_url.startswith(room.join_url + "?token=")
+    assert room.host_note is None
+
+    (call,) = emulator.calls("POST")
+    assert call.path == "/api/v1/meetings/"
+    assert call.headers["X-API-KEY"] == KEY
+    assert call.headers["Content-Type"] == "application/json"
+    assert call.json() == {
+        "topic": "Sales demo",
+        "start_date_time": "2030-12-20T10:00:00Z",
+        "expires_at": "2030-12-20T11:45:00Z",
+        "is_secured": True,
+        "feedback_required": True,
+        "participants": [{"display_name": "Ann Lee", "external_user_id": "U123", "role": "host"}],
+    }
+
+
+async def test_instant_meeting_without_feedback_has_no_start(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    await upclass.create_room(spec(instant=True, feedback=False, organizer_name=""))
+    body = emulator.calls("POST")[0].json()
+    assert "start_date_time" not in body
+    assert body["feedback_required"] is False and body["is_secured"] is True
+    assert body["participants"][0]["display_name"] == "U123"
+
+
+async def test_capabilities_and_names(upclass: UpclassProvider) -> None:
+    assert (upclass.name, upclass.label) == ("upclass", "Upclass")
+    caps = upclass.capabilities
+    assert caps.host_link and caps.end and caps.scheduled_start and caps.expiry
+
+
+async def test_status_end_and_end_again(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    room = await upclass.create_room(spec())
+    assert await upclass.room_status(room.room_id) == "open"
+    await upclass.end_room(room.room_id)
+    assert emulator.meetings[room.room_id].status == "ended"
+    assert emulator.calls("DELETE")[0].path == f"/api/v1/meetings/{room.room_id}/"
+    assert await upclass.room_status(room.room_id) == "ended"
+    await upclass.end_room(room.room_id)  # Upclass refuses; the room is closed, so fine
+    await upclass.end_room("NOPE-NOPE-NOPE")  # unknown: already gone
+    assert await upclass.room_status("NOPE-NOPE-NOPE") == "ended"
+
+
+async def test_cancel_a_meeting_nobody_joined(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    room = await upclass.create_room(spec())
+    await upclass.cancel_room(room.room_id)
+    assert emulator.meetings[room.room_id].status == "expired"
+    assert emulator.calls("POST")[-1].path == f"/api/v1/meetings/{room.room_id}/cancel/"
+    assert not emulator.calls("DELETE")
+    await upclass.cancel_room(room.room_id)  # again: already closed
+    await upclass.cancel_room("NOPE-NOPE-NOPE")
+    assert await upclass.room_status(room.room_id) == "ended"
+
+
+async def test_cancel_after_someone_joined_ends_the_meeting(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    room = await upclass.create_room(spec())
+    emulator.mark_joined(room.room_id)
+    await upclass.cancel_room(room.room_id)
+    assert emulator.meetings[room.room_id].status == "ended"
+    assert len(emulator.calls("POST", "/cancel/")) == 1
+    assert len(emulator.calls("DELETE")) == 1
+
+
+async def test_add_participant_is_idempotent(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    room = await upclass.create_room(spec())
+    link = await upclass.add_participant(room.room_id, "U999", "Bo")
+    assert link == emulator.meetings[room.room_id].participants["U999"]["join_url"]
+    assert emulator.meetings[room.room_id].participants["U999"]["role"] == "attendee"
+    assert await upclass.add_participant(room.room_id, "U999", "Bo") == link
+    assert emulator.calls("GET", "/participants/U999/")
+
+
+async def test_check_is_an_authenticated_list(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    await upclass.check()
+    (call,) = emulator.calls("GET")
+    assert call.path == "/api/v1/meetings/" and call.query == {"limit": "1"}
+    assert call.headers["X-API-KEY"] == KEY
+
+
+# --- the emulator holds the documented line -------------------------------------
+
+
+async def test_emulator_requires_trailing_slashes_and_known_fields(
+    base: str, client: httpx.AsyncClient
+) -> None:
+    headers = {"X-API-KEY": KEY}
+    assert (await client.get(f"{base}/api/v1/meetings", headers=headers)).status_code == 404
+    typo = await client.post(f"{base}/api/v1/meetings/", headers=headers, json={"title": "x"})
+    assert typo.status_code == 400
+    unsecured = await client.post(
+        f"{base}/api/v1/meetings/", headers=headers, json={"feedback_required": True}
+    )
+    assert unsecured.status_code == 400
+    assert unsecured.json()["error"] == "Meeting is not secured"
+
+
+# --- errors -------------------------------------------------------------------
+
+
+async def test_out_of_credits_is_a_quota_error(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    emulator.credits = 0
+    with pytest.raises(errors.QuotaError) as caught:
+        await upclass.create_room(spec())
+    assert str(caught.value) == (
+        "Upclass says this account is out of credits; ask an admin to top up or switch "
+        "provider with /meet config provider <name>."
+    )
+
+
+async def test_bad_key_is_an_auth_error(base: str, client: httpx.AsyncClient) -> None:
+    wrong = build(Settings(upclass_api_key="wrong", upclass_api_url=f"{base}/api/v1/"), client)
+    with pytest.raises(errors.AuthError) as caught:
+        await wrong.check()
+    assert "Upclass" in str(caught.value) and "key" in str(caught.value)
+
+
+async def test_inactive_key_is_an_auth_error(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    emulator.active_key = False
+    with pytest.raises(errors.AuthError) as caught:
+        await upclass.check()
+    assert "Upclass says convene's API key is inactive" in str(caught.value)
+
+
+async def test_duplicate_participant_is_a_conflict(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    emulator.fail(409, body={"error": "Participant already registered", "detail": "duplicate"})
+    with pytest.raises(errors.Conflict) as caught:
+        await upclass.create_room(spec())
+    assert str(caught.value).startswith("Upclass says this person is already registered")
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (400, errors.InvalidRequest),
+        (401, errors.AuthError),
+        (402, errors.QuotaError),
+        (403, errors.AuthError),
+        (404, errors.NotFound),
+        (409, errors.Conflict),
+        (500, errors.Unavailable),
+    ],
+)
+async def test_documented_statuses_map_to_the_error_tree(
+    upclass: UpclassProvider, emulator: UpclassEmulator, status: int, kind: type[Exception]
+) -> None:
+    emulator.fail(status, body={"error": "Something", "detail": "secret detail"})
+    with pytest.raises(kind) as caught:
+        await upclass.create_room(spec())
+    assert "Upclass" in str(caught.value)
+    assert "secret detail" not in str(caught.value)
+
+
+async def test_429_is_retried_after_the_given_delay(
+    upclass: UpclassProvider, emulator: UpclassEmulator, sleeps: list[float]
+) -> None:
+    room = await upclass.create_room(spec())
+    emulator.fail(429, headers={"Retry-After": "3"})
+    assert await upclass.room_status(room.room_id) == "open"
+    assert sleeps == [3.0]
+    assert len(emulator.calls("GET")) == 2
+
+
+async def test_429_without_relief_becomes_rate_limited(
+    upclass: UpclassProvider, emulator: UpclassEmulator, sleeps: list[float]
+) -> None:
+    emulator.fail(429, times=10, headers={"Retry-After": "2"})
+    with pytest.raises(errors.RateLimited) as caught:
+        await upclass.check()
+    assert caught.value.retry_after == 2.0
+    assert sleeps == [2.0, 2.0, 2.0]
+    assert "Upclass" in str(caught.value)
+
+
+async def test_5xx_on_create_is_not_repeated(
+    upclass: UpclassProvider, emulator: UpclassEmulator, sleeps: list[float]
+) -> None:
+    emulator.fail(502)
+    with pytest.raises(errors.Unavailable):
+        await upclass.create_room(spec())
+    assert len(emulator.calls("POST")) == 1 and sleeps == []
+
+
+async def test_5xx_on_end_is_retried(
+    upclass: UpclassProvider, emulator: UpclassEmulator, sleeps: list[float]
+) -> None:
+    room = await upclass.create_room(spec())
+    emulator.fail(503)
+    await upclass.end_room(room.room_id)
+    assert len(emulator.calls("DELETE")) == 2 and len(sleeps) == 1
+    assert emulator.meetings[room.room_id].status == "ended"
+
+
+async def test_slow_create_times_out_as_unavailable(
+    base: str, client: httpx.AsyncClient, emulator: UpclassEmulator
+) -> None:
+    settings = Settings(upclass_api_key=KEY, upclass_api_url=f"{base}/api/v1/")
+    hasty = build(settings, client, budget=0.2)
+    emulator.fail(201, delay=1.0)
+    with pytest.raises(errors.Unavailable) as caught:
+        await hasty.create_room(spec())
+    assert "did not answer in time" in str(caught.value)
+    assert len(emulator.calls("POST")) == 1
+
+
+async def test_slow_end_times_out_as_unavailable(
+    base: str, client: httpx.AsyncClient, emulator: UpclassEmulator
+) -> None:
+    settings = Settings(upclass_api_key=KEY, upclass_api_url=f"{base}/api/v1/")
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    hasty = build(settings, client, budget=0.3, sleep=no_wait)
+    emulator.fail(200, times=5, delay=1.0)
+    with pytest.raises(errors.Unavailable):
+        await hasty.end_room("ABCD-EFGH-IJKL")
+
+
+async def test_key_and_host_link_stay_out_of_errors_and_logs(
+    base: str,
+    client: httpx.AsyncClient,
+    upclass: UpclassProvider,
+    emulator: UpclassEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    room = await upclass.create_room(spec())
+    assert room.host_url
+    token = room.host_url.split("token=")[1]
+    failures: list[errors.ProviderError] = []
+    for status in (400, 401, 402, 403, 409, 500):
+        emulator.fail(status, body={"error": "x", "detail": f"{KEY} {room.host_url}"})
+        with pytest.raises(errors.ProviderError) as caught:
+            await upclass.create_room(spec())
+        failures.append(caught.value)
+    wrong = build(Settings(upclass_api_key=KEY + "x", upclass_api_url=f"{base}/api/v1/"), client)
+    with pytest.raises(errors.AuthError) as caught_auth:
+        await wrong.check()
+    failures.append(caught_auth.value)
+    for failure in failures:
+        assert KEY not in str(failure) and token not in str(failure)
+    assert KEY not in caplog.text and token not in caplog.text

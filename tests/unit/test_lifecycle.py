@@ -1,0 +1,171 @@
+"""Reminders, start notices and expiry: on time, once, across restarts and DST."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.messages import NoticeKind
+from bot.models import Meeting, MeetingStatus
+from bot.ports import DeliveryError, system_clock
+from bot.requests import CreateMeeting
+from tests.fakes import FakeClock, Harness, harness
+
+MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def kinds(h: Harness) -> list[NoticeKind]:
+    return [notice.kind for _, notice, _ in h.platform.notices]
+
+
+async def schedule(h: Harness, text: str = "/meet Retro at 10:00 for 30m remind 10m") -> Meeting:
+    reply = await h.platform.run(text)
+    assert reply.ok, reply.text
+    meeting = h.core.get_meeting(h.platform.cards[-1][1].meeting_id)
+    assert meeting is not None
+    return meeting
+
+
+async def test_reminder_fires_once_at_its_minute_with_the_join_link(h: Harness) -> None:
+    meeting = await schedule(h)
+    h.clock.set(datetime(2026, 11, 23, 9, 49, 59, tzinfo=UTC))
+    await h.lifecycle.sweep()
+    assert kinds(h) == []
+    h.clock.set(datetime(2026, 11, 23, 9, 50, tzinfo=UTC))
+    await h.lifecycle.sweep()
+    await h.lifecycle.sweep()
+    await h.lifecycle.fire("reminder", meeting.id)  # a timer racing the sweep
+    assert kinds(h) == [NoticeKind.REMINDER]
+    _, notice, thread = h.platform.notices[0]
+    assert notice.join_url == meeting.join_url
+    assert "starts in 10 minutes" in notice.text and "late" not in notice.text
+    assert thread == "msg-1"  # threaded under the card
+
+
+async def test_start_notice_then_expiry_closes_room_and_card(h: Harness) -> None:
+    ended: list[str] = []
+
+    async def on_ended(meeting: Meeting) -> None:
+        ended.append(meeting.id)
+
+    h.lifecycle.ended_hooks.append(on_ended)
+    meeting = await schedule(h)
+    h.clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    await h.lifecycle.sweep()
+    assert kinds(h) == [NoticeKind.STARTING]  # a reminder after the start is pointless
+    assert h.core.get_meeting(meeting.id).status is MeetingStatus.ACTIVE  # type: ignore[union-attr]
+    h.clock.set(datetime(2026, 11, 23, 10, 30, tzinfo=UTC))
+    await h.lifecycle.sweep()
+    await h.lifecycle.sweep()
+    assert kinds(h)[-1] is NoticeKind.ENDED
+    [(_, _, card)] = h.platform.updates
+    assert card.join_url is None and card.status == "ended"
+    assert ended == [meeting.id]
+
+
+async def test_cancelled_meeting_never_reminds(h: Harness) -> None:
+    meeting = await schedule(h)
+    await h.platform.run(f"/meet cancel {meeting.id}")
+    h.clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    await h.lifecycle.sweep()
+    assert kinds(h) == [NoticeKind.ENDED]  # only the "was cancelled" line
+
+
+async def test_restart_in_the_middle_loses_nothing_and_repeats_nothing(db_file: str) -> None:
+    clock = FakeClock(MONDAY_9)
+    async with harness(db_file, clock=clock) as first:
+        meeting = await schedule(first)
+        clock.set(datetime(2026, 11, 23, 9, 50, tzinfo=UTC))
+        await first.lifecycle.sweep()
+        assert kinds(first) == [NoticeKind.REMINDER]
+    # the process dies; a new one starts after the meeting began
+    clock.set(datetime(2026, 11, 23, 10, 0, 30, tzinfo=UTC))
+    async with harness(db_file, clock=clock) as second:
+        await second.lifecycle.sweep()
+        assert kinds(second) == [NoticeKind.STARTING]
+    clock.set(datetime(2026, 11, 23, 10, 45, tzinfo=UTC))  # down across the end
+    async with harness(db_file, clock=clock) as third:
+        await third.lifecycle.sweep()
+        assert kinds(third) == [NoticeKind.ENDED]
+        assert third.core.get_meeting(meeting.id).status is MeetingStatus.ENDED  # type: ignore[union-attr]
+
+
+async def test_reminder_missed_while_down_is_late_only_if_not_started(db_file: str) -> None:
+    clock = FakeClock(MONDAY_9)
+    async with harness(db_file, clock=clock) as first:
+        await schedule(first, "/meet Early at 10:00 for 2h remind 10m")
+        await schedule(first, "/meet Late at 11:00 remind 10m")
+    clock.set(datetime(2026, 11, 23, 10, 55, tzinfo=UTC))
+    async with harness(db_file, clock=clock) as second:
+        await second.lifecycle.sweep()
+        texts = [(n.title, n.kind, n.text) for _, n, _ in second.platform.notices]
+    reminders = [t for t in texts if t[1] is NoticeKind.REMINDER]
+    assert reminders == [("Late", NoticeKind.REMINDER, reminders[0][2])]
+    assert "late" in reminders[0][2] and "starts in 5 minutes" in reminders[0][2]
+    assert ("Early", NoticeKind.STARTING, "started a little while ago") in texts
+
+
+async def test_two_processes_on_one_database_send_each_reminder_once(db_file: str) -> None:
+    clock = FakeClock(MONDAY_9)
+    async with harness(db_file, clock=clock) as one, harness(db_file, clock=clock) as two:
+        await schedule(one)
+        clock.set(datetime(2026, 11, 23, 9, 50, tzinfo=UTC))
+        await asyncio.gather(one.lifecycle.sweep(), two.lifecycle.sweep())
+        await asyncio.gather(two.lifecycle.sweep(), one.lifecycle.sweep())
+        assert len(one.platform.notices) + len(two.platform.notices) == 1
+
+
+async def test_reminder_lands_at_the_right_minute_across_dst_end() -> None:
+    # Saturday 24 Oct 2026 12:00 Berlin (CEST, UTC+2); Sunday clocks fall back to UTC+1.
+    clock = FakeClock(datetime(2026, 10, 24, 10, 0, tzinfo=UTC))
+    async with harness(clock=clock) as h:
+        await h.platform.run("/meet tz Europe/Berlin")
+        meeting = await schedule(h, "/meet Brunch tomorrow 9:00 remind 10m")
+        assert meeting.start == datetime(2026, 10, 25, 8, 0, tzinfo=UTC)
+        clock.set(datetime(2026, 10, 25, 7, 49, tzinfo=UTC))
+        await h.lifecycle.sweep()
+        assert kinds(h) == []
+        clock.set(datetime(2026, 10, 25, 7, 50, tzinfo=UTC))  # 08:50 local, after the change
+        await h.lifecycle.sweep()
+        assert kinds(h) == [NoticeKind.REMINDER]
+
+
+async def test_passing_delivery_failure_is_retried_permanent_one_stops(h: Harness) -> None:
+    meeting = await schedule(h)
+    h.clock.set(datetime(2026, 11, 23, 9, 50, tzinfo=UTC))
+    h.platform.fail_next.append(DeliveryError("rate limited"))
+    await h.lifecycle.sweep()
+    assert kinds(h) == []
+    await h.lifecycle.sweep()
+    assert kinds(h) == [NoticeKind.REMINDER]
+    h.platform.fail_next.append(DeliveryError("channel deleted", permanent=True))
+    h.clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    await h.lifecycle.sweep()
+    assert h.core.get_meeting(meeting.id).status is MeetingStatus.CANCELLED  # type: ignore[union-attr]
+    h.clock.set(datetime(2026, 11, 23, 10, 30, tzinfo=UTC))
+    await h.lifecycle.sweep()
+    assert kinds(h) == [NoticeKind.REMINDER]
+
+
+async def test_apscheduler_timer_fires_without_a_sweep() -> None:
+    """The real AsyncIOScheduler, real clock: a reminder due in a moment arrives."""
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    async with harness(clock=system_clock, scheduler=scheduler) as h:  # type: ignore[arg-type]
+        h.lifecycle.start()
+        now = system_clock()
+        request = CreateMeeting(
+            title="Soon",
+            start=now + timedelta(seconds=1.5),
+            duration=timedelta(minutes=5),
+            remind=timedelta(seconds=1),
+        )
+        reply = await h.service.handle(h.platform.caller(), request)
+        assert reply.ok, reply.text
+        for _ in range(100):
+            if NoticeKind.STARTING in kinds(h):
+                break
+            await asyncio.sleep(0.05)
+        scheduler.shutdown(wait=False)
+        assert kinds(h)[:2] == [NoticeKind.REMINDER, NoticeKind.STARTING]

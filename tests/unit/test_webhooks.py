@@ -1,0 +1,258 @@
+"""Webhook verification for Whereby, eyeson and Metered: good, bad, stale, malformed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import pytest
+
+from bot.providers.webhooks import (
+    ProviderEvent,
+    WebhookRejected,
+    metered_webhook_token,
+    verify_eyeson,
+    verify_metered,
+    verify_whereby,
+)
+
+NOW = 1_800_000_000.0
+WB_SECRET = "whsec-test"
+EY_KEY = "ey-api-key"
+MT_SECRET = "mt-secret"
+
+
+def whereby_event(kind: str, **data: Any) -> bytes:
+    payload = {
+        "id": "evt-1",
+        "apiVersion": "1.0",
+        "createdAt": "2027-01-15T08:00:00.000Z",
+        "type": kind,
+        "data": {"meetingId": "m-42", "roomName": "/standup-abc", **data},
+    }
+    return json.dumps(payload).encode()
+
+
+def whereby_headers(body: bytes, t: int = int(NOW), secret: str = WB_SECRET) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return {"whereby-signature": f"t={t},v1={digest}"}
+
+
+# --- Whereby -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("room.client.joined", "joined"),
+        ("room.client.left", "left"),
+        ("room.session.started", "started"),
+        ("room.session.ended", "ended"),
+    ],
+)
+def test_whereby_maps_room_events(kind: str, expected: str) -> None:
+    body = whereby_event(kind, displayName="Ada", participantId="p-1")
+    event = verify_whereby(whereby_headers(body), body, WB_SECRET, NOW)
+    assert event is not None
+    assert (event.provider, event.kind, event.room_id, event.event_id) == (
+        "whereby",
+        expected,
+        "m-42",
+        "evt-1",
+    )
+    assert event.participant == ("Ada" if expected in ("joined", "left") else None)
+
+
+def test_whereby_ignores_other_events_but_still_checks_them() -> None:
+    body = whereby_event("recording.finished")
+    assert verify_whereby(whereby_headers(body), body, WB_SECRET, NOW) is None
+    with pytest.raises(WebhookRejected):
+        verify_whereby(whereby_headers(body, secret="wrong"), body, WB_SECRET, NOW)
+
+
+def test_whereby_accepts_within_tolerance_and_any_matching_v1() -> None:
+    body = whereby_event("room.session.ended")
+    headers = whereby_headers(body, t=int(NOW) - 299)
+    headers["whereby-signature"] = headers["whereby-signature"].replace("v1=", "v1=00ff,v1=")
+    assert verify_whereby(headers, body, WB_SECRET, NOW) is not None
+
+
+@pytest.mark.parametrize("skew", [-301, 301, -86_400])
+def test_whereby_rejects_stale_or_future_timestamps(skew: int) -> None:
+    body = whereby_event("room.session.ended")
+    with pytest.raises(WebhookRejected, match="tolerance"):
+        verify_whereby(whereby_headers(body, t=int(NOW) + skew), body, WB_SECRET, NOW)
+
+
+def test_whereby_rejects_a_tampered_body() -> None:
+    body = whereby_event("room.session.ended")
+    headers = whereby_headers(body)
+    with pytest.raises(WebhookRejected, match="does not match"):
+        verify_whereby(headers, body.replace(b"m-42", b"m-43"), WB_SECRET, NOW)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "garbage",
+        "t=abc,v1=00",
+        f"t={int(NOW)}",
+        "v1=00",
+        f"t={int(NOW)},v1",
+        f"t={int(NOW)},v1=\u00e9",
+    ],
+)
+def test_whereby_rejects_missing_or_malformed_headers(header: str | None) -> None:
+    body = whereby_event("room.session.ended")
+    headers = {} if header is None else {"Whereby-Signature": header}
+    with pytest.raises(WebhookRejected):
+        verify_whereby(headers, body, WB_SECRET, NOW)
+
+
+def test_whereby_rejects_a_signed_body_that_is_not_json() -> None:
+    body = b"not json"
+    with pytest.raises(WebhookRejected, match="JSON"):
+        verify_whereby(whereby_headers(body), body, WB_SECRET, NOW)
+
+
+def test_rejection_messages_never_echo_secret_or_signature() -> None:
+    body = whereby_event("room.session.ended")
+    headers = whereby_headers(body, secret="other")
+    with pytest.raises(WebhookRejected) as caught:
+        verify_whereby(headers, body, WB_SECRET, NOW)
+    text = str(caught.value)
+    assert WB_SECRET not in text and headers["whereby-signature"][-20:] not in text
+
+
+# --- eyeson ------------------------------------------------------------------
+
+
+def eyeson_signed(payload: dict[str, Any], key: str = EY_KEY) -> tuple[dict[str, str], bytes]:
+    body = json.dumps(payload).encode()
+    return {"X-Eyeson-Signature": hmac.new(key.encode(), body, hashlib.sha256).hexdigest()}, body
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (
+            {"type": "room_update", "room": {"id": "r1", "ready": True, "shutdown": True}},
+            ProviderEvent("eyeson", "ended", "r1", None, "r1:ended"),
+        ),
+        (
+            {"type": "room_update", "room": {"id": "r1", "ready": True, "shutdown": False}},
+            ProviderEvent("eyeson", "started", "r1", None, "r1:started"),
+        ),
+        (
+            {
+                "type": "participant_update",
+                "participant": {"id": "u1", "room_id": "r1", "name": "Ada", "online": True},
+            },
+            ProviderEvent("eyeson", "joined", "r1", "Ada", None),
+        ),
+        (
+            {
+                "type": "participant_update",
+                "participant": {"id": "u1", "room_id": "r1", "name": "Ada", "online": False},
+            },
+            ProviderEvent("eyeson", "left", "r1", "Ada", None),
+        ),
+    ],
+)
+def test_eyeson_maps_room_and_participant_updates(
+    payload: dict[str, Any], expected: ProviderEvent
+) -> None:
+    headers, body = eyeson_signed(payload)
+    assert verify_eyeson(headers, body, EY_KEY) == expected
+
+
+def test_eyeson_ignores_other_types_and_idle_rooms() -> None:
+    for payload in (
+        {"type": "recording_update", "recording": {"id": "x"}},
+        {"type": "room_update", "room": {"id": "r1", "ready": False, "shutdown": False}},
+    ):
+        headers, body = eyeson_signed(payload)
+        assert verify_eyeson(headers, body, EY_KEY) is None
+
+
+def test_eyeson_rejects_wrong_key_tampered_body_and_missing_header() -> None:
+    payload = {"type": "room_update", "room": {"id": "r1", "shutdown": True}}
+    headers, body = eyeson_signed(payload, key="other-key")
+    with pytest.raises(WebhookRejected):
+        verify_eyeson(headers, body, EY_KEY)
+    headers, body = eyeson_signed(payload)
+    with pytest.raises(WebhookRejected):
+        verify_eyeson(headers, body + b" ", EY_KEY)
+    with pytest.raises(WebhookRejected):
+        verify_eyeson({}, body, EY_KEY)
+    for junk in ("zz-not-hex", "\u00e9\u00e9"):
+        with pytest.raises(WebhookRejected):
+            verify_eyeson({"X-Eyeson-Signature": junk}, body, EY_KEY)
+
+
+def test_eyeson_rejects_signed_garbage_and_accepts_uppercase_hex() -> None:
+    body = b"[1, 2"
+    digest = hmac.new(EY_KEY.encode(), body, hashlib.sha256).hexdigest()
+    with pytest.raises(WebhookRejected, match="JSON"):
+        verify_eyeson({"x-eyeson-signature": digest}, body, EY_KEY)
+    headers, body = eyeson_signed({"type": "room_update", "room": {"id": "r", "shutdown": True}})
+    headers["X-Eyeson-Signature"] = headers["X-Eyeson-Signature"].upper()
+    assert verify_eyeson(headers, body, EY_KEY) is not None
+
+
+# --- Metered -----------------------------------------------------------------
+
+
+def test_metered_token_is_stable_hex_and_room_specific() -> None:
+    token = metered_webhook_token(MT_SECRET, "standup-1a2b")
+    assert token == metered_webhook_token(MT_SECRET, "standup-1a2b")
+    assert len(token) == 32 and int(token, 16) >= 0
+    expected = hmac.new(MT_SECRET.encode(), b"standup-1a2b", hashlib.sha256).hexdigest()[:32]
+    assert token == expected
+    assert token != metered_webhook_token(MT_SECRET, "standup-1a2c")
+    assert token != metered_webhook_token("other", "standup-1a2b")
+
+
+@pytest.mark.parametrize(
+    ("payload", "kind", "participant"),
+    [
+        ({"event": "participant.joined", "roomName": "R", "participantName": "Ada"}, "joined", "Ada"),
+        ({"event": "participantLeft", "roomName": "R", "name": "Ada"}, "left", "Ada"),
+        ({"type": "meeting.started", "data": {"roomName": "R"}}, "started", None),
+        ({"event": "meetingEnded", "room": {"roomName": "R"}, "id": "e9"}, "ended", None),
+    ],
+)
+def test_metered_maps_events(payload: dict[str, Any], kind: str, participant: str | None) -> None:
+    body = json.dumps(payload).encode()
+    event = verify_metered(metered_webhook_token(MT_SECRET, "R"), body, MT_SECRET)
+    assert event is not None
+    assert (event.provider, event.kind, event.room_id, event.participant) == (
+        "metered",
+        kind,
+        "R",
+        participant,
+    )
+
+
+def test_metered_unknown_event_is_ignored_after_the_token_check() -> None:
+    body = json.dumps({"event": "recording.ready", "roomName": "R"}).encode()
+    assert verify_metered(metered_webhook_token(MT_SECRET, "R"), body, MT_SECRET) is None
+    for forged in ("0" * 32, "\u00e9" * 32, ""):
+        with pytest.raises(WebhookRejected):
+            verify_metered(forged, body, MT_SECRET)
+
+
+def test_metered_rejects_a_token_for_another_room() -> None:
+    body = json.dumps({"event": "meetingEnded", "roomName": "victim"}).encode()
+    with pytest.raises(WebhookRejected, match="does not match"):
+        verify_metered(metered_webhook_token(MT_SECRET, "attacker"), body, MT_SECRET)
+
+
+@pytest.mark.parametrize("body", [b"", b"{", b"[]", b'{"event": "meetingEnded"}'])
+def test_metered_rejects_malformed_bodies(body: bytes) -> None:
+    with pytest.raises(WebhookRejected):
+        verify_metered(metered_webhook_token(MT_SECRET, "R"), body, MT_SECRET)
