@@ -24,6 +24,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="start every platform whose credentials are set")
+    commands.add_parser("providers", help="list video providers, their set-up and capabilities")
+    commands.add_parser("check", help="test the default provider's credentials with one call")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -38,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "run":
             return _run(settings)
+        if args.command == "providers":
+            return _providers(settings)
+        if args.command == "check":
+            return asyncio.run(_check(settings))
     except (ConfigError, DatabaseError) as exc:
         print(f"convene: {exc}", file=sys.stderr)
         return 2
@@ -54,6 +60,44 @@ def _run(settings: Settings) -> int:
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
+    return 0
+
+
+def _providers(settings: Settings) -> int:
+    """Print one row per provider: configured or which variable is missing, and capabilities."""
+    from bot.providers import LABELS, ProviderPool
+    from bot.providers.http import make_client
+
+    pool = ProviderPool(settings, make_client())
+    print(f"{'provider':<10} {'status':<40} capabilities")
+    for name, label in LABELS.items():
+        missing = pool.missing(name)
+        if missing:
+            status, features = f"set {' and '.join(missing)}", "-"
+        else:
+            capabilities = pool.get(name).capabilities
+            features = ", ".join(
+                field.replace("_", " ") for field, on in vars(capabilities).items() if on
+            )
+            status = "ready" + (" (default)" if name == settings.provider else "")
+        print(f"{label:<10} {status:<40} {features or 'join link only'}")
+    return 0
+
+
+async def _check(settings: Settings) -> int:
+    """One harmless authenticated call to the default provider, reported in plain words."""
+    from bot.providers import LABELS, ProviderNotConfigured, ProviderPool
+    from bot.providers.errors import ProviderError
+    from bot.providers.http import make_client
+
+    label = LABELS[settings.provider]
+    async with make_client() as client:
+        try:
+            await ProviderPool(settings, client).get(settings.provider).check()
+        except (ProviderNotConfigured, ProviderError) as exc:
+            print(f"{label}: {exc}")
+            return 1
+    print(f"{label}: ready; the provider accepted convene's credentials.")
     return 0
 
 

@@ -179,14 +179,7 @@ class Lifecycle:
             return False
         self.forget(meeting.id)
         closed = self.core.get_meeting(meeting.id) or meeting
-        try:
-            await self.core.providers.get(meeting.provider).end_room(meeting.room_id)
-        except ProviderError as exc:
-            log.warning(
-                "closing room of meeting %s at %s failed: %s", meeting.id, exc.provider, exc
-            )
-        except Exception:  # a provider that is no longer configured, for one
-            log.exception("closing room of meeting %s failed", meeting.id)
+        await self._close_room(closed)
         messenger = self._messenger(closed)
         if messenger is not None:
             if closed.message_ref:
@@ -203,10 +196,23 @@ class Lifecycle:
         """The channel is gone: stop every further notice and close the room."""
         if meeting_rows.set_status(self.core.db, meeting.id, MeetingStatus.CANCELLED):
             self.forget(meeting.id)
-            try:
-                await self.core.providers.get(meeting.provider).end_room(meeting.room_id)
-            except Exception:
-                log.warning("closing room of abandoned meeting %s failed", meeting.id)
+            await self._close_room(meeting)
+
+    async def _close_room(self, meeting: Meeting) -> None:
+        """Close the provider's room; a cancelled meeting uses the provider's cancel
+        call where it has one (Upclass: cancel before anyone joined). Failures are
+        logged, not raised: the room then simply expires at the provider."""
+        try:
+            provider = self.core.providers.get(meeting.provider)
+            cancel = getattr(provider, "cancel_room", None)
+            if meeting.status is MeetingStatus.CANCELLED and cancel is not None:
+                await cancel(meeting.room_id)
+            else:
+                await provider.end_room(meeting.room_id)
+        except ProviderError as exc:
+            log.warning("closing room of meeting %s failed: %s", meeting.id, exc)
+        except Exception:  # a provider that is no longer configured, for one
+            log.exception("closing room of meeting %s failed", meeting.id)
 
     async def _notice(self, meeting: Meeting, kind: NoticeKind, text: str) -> None:
         messenger = self._messenger(meeting)

@@ -21,7 +21,9 @@ flat bracket keys (`"user[name]"`), as in its JSON examples.
 `room_id` is eyeson's room id. For a permalink it is the permalink id, which
 eyeson also uses as the id of the room its meetings run in, so webhook events
 (`room.id`) match both kinds. `links.gui` carries the host's personal access
-key: it is the host link and is never logged.
+key: it is the host link and is never logged. DESIGN.md says eyeson has no list
+endpoint; the API overview lists `GET /rooms` (current meetings), used here for
+room_status and check().
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
     POST   /room               create {roomName, privacy, expireUnixSec, ...}
     GET    /room/{roomName}    the room | 404
     DELETE /room/{roomName}    archives the room | 404
-    GET    /rooms              all rooms (used only by check())
+    GET    /rooms              all rooms (check() only; not on the create-room page)
     POST   /token              {roomName, isAdmin: true} -> {token}
 
 Auth is `?secretKey=` on every call, so no URL is ever logged (ProviderHTTP

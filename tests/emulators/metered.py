@@ -19,7 +19,7 @@ INVALID = {"success": False, "message": "Invalid request"}
 
 
 class MeteredEmulator(Emulator):
-    def __init__(self, secret_key: str = "mt-test-secret") -> None:
+    def __init__(self, secret_key: str) -> None:
         self.secret_key = secret_key
         self.rooms: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, dict[str, Any]] = {}

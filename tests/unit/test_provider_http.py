@@ -111,7 +111,9 @@ async def test_5xx_gives_up_after_max_attempts(
     assert len(emulator.calls("GET")) == 4
 
 
-async def test_5xx_on_post_is_not_retried(client: httpx.AsyncClient, echo: tuple[Echo, str]) -> None:
+async def test_5xx_on_post_is_not_retried(
+    client: httpx.AsyncClient, echo: tuple[Echo, str]
+) -> None:
     emulator, base = echo
     emulator.fail(500)
     sleeps = Sleeps()

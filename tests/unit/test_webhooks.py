@@ -220,7 +220,11 @@ def test_metered_token_is_stable_hex_and_room_specific() -> None:
 @pytest.mark.parametrize(
     ("payload", "kind", "participant"),
     [
-        ({"event": "participant.joined", "roomName": "R", "participantName": "Ada"}, "joined", "Ada"),
+        (
+            {"event": "participant.joined", "roomName": "R", "participantName": "Ada"},
+            "joined",
+            "Ada",
+        ),
         ({"event": "participantLeft", "roomName": "R", "name": "Ada"}, "left", "Ada"),
         ({"type": "meeting.started", "data": {"roomName": "R"}}, "started", None),
         ({"event": "meetingEnded", "room": {"roomName": "R"}, "id": "e9"}, "ended", None),
