@@ -8,7 +8,7 @@ from bot.config import Settings
 from bot.models import MeetingStatus
 from bot.ports import Capabilities, DeliveryError, Room, RoomSpec
 from bot.providers.errors import QuotaError
-from tests.fakes import FakeClock, Harness, StaticProviders, harness
+from tests.fakes import Harness, StaticProviders, harness
 
 
 async def test_instant_meeting_posts_join_link_publicly_and_host_link_privately(h: Harness) -> None:
