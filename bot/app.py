@@ -23,6 +23,7 @@ from bot.ports import Clock, Platform, system_clock
 from bot.providers import ProviderPool
 from bot.providers.http import make_client
 from bot.service import MeetingService
+from bot.webhook_routes import add_webhook_routes
 from storage.db import open_database
 from storage.secrets import SecretBox
 
@@ -45,6 +46,7 @@ class ConveneApp:
         self.lifecycle = Lifecycle(self.core, self.scheduler)
         self.service = MeetingService(self.core, self.lifecycle)
         self.http = HttpServer(make_http_app(), settings.http_host, settings.http_port)
+        add_webhook_routes(self.http.app, settings, self.service.on_provider_event)
         self.platforms: list[Platform] = []
 
     def add_platform(self, platform: Platform) -> None:

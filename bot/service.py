@@ -20,6 +20,7 @@ from bot.models import Caller, Meeting, MeetingStatus
 from bot.ports import DeliveryError, RoomSpec
 from bot.providers import LABELS, ProviderNotConfigured
 from bot.providers.errors import ProviderError
+from bot.providers.webhooks import ProviderEvent
 from bot.requests import (
     CancelMeeting,
     Configure,
@@ -34,8 +35,8 @@ from bot.requests import (
     SetTimezone,
 )
 from bot.timefmt import duration, suggest_zones, when, zone_or_none
+from storage import deliveries, workspaces
 from storage import meetings as meeting_rows
-from storage import workspaces
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +275,24 @@ class MeetingService:
         ):
             return None
         return meeting
+
+    # -- provider events -------------------------------------------------------------
+
+    async def on_provider_event(self, event: ProviderEvent) -> None:
+        """A verified webhook: the session ended, or someone joined. Replays are ignored."""
+        core = self.core
+        if event.event_id and not deliveries.record_once(
+            core.db, f"{event.provider}:{event.event_id}", "webhook", core.clock()
+        ):
+            return
+        meeting = meeting_rows.find_by_room(core.db, event.provider, event.room_id, core.box)
+        if meeting is None:
+            log.info("%s event for a room convene does not know; ignored", event.provider)
+            return
+        if event.kind == "joined" and event.participant:
+            meeting_rows.record_attendance(core.db, meeting.id, event.participant, core.clock())
+        elif event.kind == "ended" and meeting.status.is_open:
+            await self.lifecycle.close(meeting, MeetingStatus.ENDED)
 
     # -- settings -----------------------------------------------------------------------
 

@@ -113,12 +113,3 @@ def m002_attendance(db: Database) -> None:
             PRIMARY KEY (meeting_id, participant)
         )"""
     )
-    db.execute(
-        """
-        CREATE TABLE webhook_events (
-            provider TEXT NOT NULL,
-            event_id TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            PRIMARY KEY (provider, event_id)
-        )"""
-    )
