@@ -78,7 +78,7 @@ class ConveneApp:
             if needs_http:
                 raise
             log.warning("HTTP server not started (%s); the console works without it", exc)
-        self.lifecycle.start()
+        self.service.start()
         tasks = [asyncio.create_task(p.run(), name=p.name) for p in self.platforms]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

@@ -47,7 +47,7 @@ class Core:
     def new_id(self) -> str:
         while True:
             candidate = "".join(secrets.choice(ID_ALPHABET) for _ in range(6))
-            if not meeting_rows.meeting_id_taken(self.db, candidate):
+            if not meeting_rows.id_taken(self.db, candidate):
                 return candidate
 
     def get_meeting(self, meeting_id: str) -> Meeting | None:

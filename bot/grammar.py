@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import TypeVar
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from bot import timeparse as tp
 from bot.models import Weekly
@@ -53,6 +54,8 @@ _NOFEEDBACK = ("nofeedback", "no-feedback")
 
 @dataclass(frozen=True)
 class _Clause:
+    """One clause after the title, with the words it was read from for error messages."""
+
     kind: str  # when | length | remind | with | nofeedback | every
     text: str
     when: tp.When | None = None
@@ -119,6 +122,8 @@ def _clause_at(words: Sequence[str], i: int, ctx: tp.Ctx) -> tuple[int, _Clause]
 
 @dataclass
 class _Draft:
+    """Clauses gathered so far; each may appear once, people and nofeedback accumulate."""
+
     title: str
     clauses: dict[str, _Clause] = field(default_factory=dict)
     people: list[str] = field(default_factory=list)
@@ -161,6 +166,7 @@ def _create(title: str | None, words: Sequence[str], ctx: tp.Ctx) -> Request:
 
 
 def _trailing(words: Sequence[str], i: int, ctx: tp.Ctx) -> GrammarError:
+    """Name the unreadable stretch only, up to where readable clauses resume."""
     end = i + 1
     while end < len(words):
         try:
@@ -180,6 +186,7 @@ def _trailing(words: Sequence[str], i: int, ctx: tp.Ctx) -> GrammarError:
 
 
 def _finish(draft: _Draft, ctx: tp.Ctx) -> Request:
+    """A one-off meeting, or a series when 'every' was given (which takes fewer clauses)."""
     c = draft.clauses
     every = c.get("every")
     length = c["length"].span if "length" in c else None
@@ -255,6 +262,7 @@ def _subcommand(words: Sequence[str], ctx: tp.Ctx) -> Request | None:
 
 
 def _skip_day(word: str, ctx: tp.Ctx) -> date | None:
+    """The local date to skip; a weekday means its next date, today included."""
     day = tp.read_day(word)
     if day is None:
         if tp.tried(word):
@@ -266,8 +274,14 @@ def _skip_day(word: str, ctx: tp.Ctx) -> date | None:
     return on
 
 
+@cache
+def _zone_names() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
+
+
 def _zone(name: str, ctx: tp.Ctx) -> str:
-    zone = tp.find_zone(name)
+    """The canonical IANA name for a zone typed in any letter case."""
+    zone = _zone_names().get(name.lower())
     if zone is None:
         raise ctx.fail(f"I don't know the time zone {tp.show(name)}.", "tz")
     return zone
@@ -277,6 +291,7 @@ def _zone(name: str, ctx: tp.Ctx) -> str:
 
 
 def _split_quoted(text: str, ctx: tp.Ctx) -> tuple[str, str]:
+    """A leading quoted title: any straight or typographic double quote closes it."""
     end = next((k for k in range(1, len(text)) if text[k] in _QUOTES), -1)
     if end < 0:
         raise ctx.fail("The quoted title is missing its closing quote.", "title")

@@ -59,6 +59,7 @@ class Lifecycle:
         self.core = core
         self.scheduler = scheduler
         self.ended_hooks: list[EndedHook] = []  # the feedback prompt plugs in here
+        self.sweeps: list[Callable[[], Awaitable[None]]] = []  # e.g. recurring series
 
     # -- timers -----------------------------------------------------------------
 
@@ -119,6 +120,8 @@ class Lifecycle:
                 if current is None or not current.status.is_open:
                     break
                 await self._deliver(event, current)
+        for extra in self.sweeps:
+            await extra()
 
     # -- delivery ---------------------------------------------------------------
 

@@ -15,9 +15,8 @@ from bot import grammar
 from bot.core import Core
 from bot.help import HELP
 from bot.lifecycle import Lifecycle
-from bot.messages import ListItem, Private, Reply, card_for
+from bot.messages import ListItem, Private, Reply
 from bot.models import Caller, Meeting, MeetingStatus
-from bot.ports import DeliveryError, RoomSpec
 from bot.providers import LABELS, ProviderNotConfigured
 from bot.providers.errors import ProviderError
 from bot.providers.webhooks import ProviderEvent
@@ -25,15 +24,21 @@ from bot.requests import (
     CancelMeeting,
     Configure,
     CreateMeeting,
+    CreateSeries,
     EndMeeting,
     GrammarError,
     Help,
     ListMeetings,
     OpenScheduleForm,
+    PauseSeries,
     Request,
     ResendHost,
+    ResumeSeries,
     SetTimezone,
+    SkipOccurrence,
 )
+from bot.rooms import MeetingPlan, open_meeting
+from bot.series import SeriesManager
 from bot.timefmt import duration, suggest_zones, when, zone_or_none
 from storage import deliveries, workspaces
 from storage import meetings as meeting_rows
@@ -47,6 +52,12 @@ class MeetingService:
     def __init__(self, core: Core, lifecycle: Lifecycle) -> None:
         self.core = core
         self.lifecycle = lifecycle
+        self.series = SeriesManager(core, lifecycle)
+
+    def start(self) -> None:
+        """Rebuild every timer from storage and start the scheduler."""
+        self.series.start()
+        self.lifecycle.start()
 
     async def run_text(self, caller: Caller, text: str) -> Reply:
         """Parse `/meet` text in the caller's zone and carry it out."""
@@ -71,8 +82,18 @@ class MeetingService:
                 return self.list(caller)
             case EndMeeting(meeting_id):
                 return await self.close(caller, meeting_id, MeetingStatus.ENDED)
+            case CancelMeeting(meeting_id) if self.series.find(caller, meeting_id):
+                return await self.series.cancel(caller, meeting_id)
             case CancelMeeting(meeting_id):
                 return await self.close(caller, meeting_id, MeetingStatus.CANCELLED)
+            case CreateSeries():
+                return self.series.create(caller, request)
+            case SkipOccurrence(series_id, day):
+                return self.series.skip(caller, series_id, day)
+            case PauseSeries(series_id):
+                return self.series.pause(caller, series_id)
+            case ResumeSeries(series_id):
+                return self.series.resume(caller, series_id)
             case ResendHost(meeting_id):
                 return self.host(caller, meeting_id)
             case SetTimezone(zone):
@@ -88,7 +109,7 @@ class MeetingService:
                     open_form=True,
                 )
         return Reply(
-            f"{_describe(request)} is not available in this version of convene yet; "
+            "Feedback summaries are not available in this version of convene yet; "
             "/meet help lists what works.",
             ok=False,
         )
@@ -97,90 +118,35 @@ class MeetingService:
 
     async def create(self, caller: Caller, request: CreateMeeting) -> Reply:
         core = self.core
-        now = core.clock()
         settings = core.settings_for(caller.platform, caller.workspace_id)
         instant = request.start is None
-        start = request.start or now
+        start = request.start or core.clock()
         end = start + (request.duration or settings.default_length)
-        remind = timedelta(0) if instant else _pick(request.remind, settings.reminder)
-        title = request.title.strip() or ("Quick meeting" if instant else "Meeting")
-        try:
-            provider = core.providers.get(settings.provider)
-        except ProviderNotConfigured as exc:
-            return Reply(str(exc), ok=False)
-        meeting_id = core.new_id()
-        spec = RoomSpec(
-            title=title,
-            start=start,
-            end=end,
-            instant=instant,
+        plan = MeetingPlan(
+            platform=caller.platform,
+            place=caller.place,
             organizer_id=caller.user_id,
             organizer_name=caller.user_name,
-            invitee_count=len(request.invitees),
-            feedback=request.feedback and settings.feedback,
-            meeting_id=meeting_id,
-        )
-        try:
-            room = await provider.create_room(spec)
-        except ProviderError as exc:
-            return Reply(str(exc), ok=False)
-        meeting = Meeting(
-            id=meeting_id,
-            platform=caller.platform,
-            workspace_id=caller.workspace_id,
-            channel_id=caller.channel_id,
-            organizer_id=caller.user_id,
-            title=title,
+            title=request.title.strip() or ("Quick meeting" if instant else "Meeting"),
             start=start,
             end=end,
-            provider=provider.name,
-            room_id=room.room_id,
-            join_url=room.join_url,
-            host_url=room.host_url,
-            status=MeetingStatus.ACTIVE if instant else MeetingStatus.SCHEDULED,
-            remind=remind,
+            remind=timedelta(0) if instant else _pick(request.remind, settings.reminder),
             instant=instant,
-            feedback=spec.feedback,
+            feedback=request.feedback and settings.feedback,
+            provider=settings.provider,
             invitees=request.invitees,
-            created_at=now,
         )
-        meeting_rows.insert_meeting(core.db, meeting, core.box)
-        posted = await self._post_card(meeting)
-        self.lifecycle.plan(meeting)
-        zone = core.zone_for(caller)
-        lines = [f"“{title}” is set for {when(start, end, zone)} (id {meeting_id})."]
-        if posted is not None:
-            lines.append(f"The card could not be posted here: {posted} Join link: {room.join_url}")
-        private = [self._host_note(provider.label, room.host_url, room.host_note)]
-        return Reply(" ".join(lines), private=tuple(private))
-
-    async def _post_card(self, meeting: Meeting) -> str | None:
-        """Post the card and remember where; return a reason if it could not be posted."""
-        messenger = self.core.messengers.get(meeting.platform)
-        if messenger is None:
-            return "this platform is not connected."
-        card = card_for(meeting, self.core.provider_label(meeting.provider))
         try:
-            ref = await messenger.post_card(meeting.place, card)
-        except DeliveryError as exc:
-            return str(exc)
-        meeting_rows.set_message_ref(self.core.db, meeting.id, ref)
-        return None
-
-    def _host_note(self, label: str, host_url: str | None, note: str | None) -> Private:
-        if host_url is None:
-            return Private(
-                note or f"{label} has no separate host link; everyone uses the join link."
-            )
-        text = "Your host link (only you can see this)."
-        if note:
-            text += f" {note}"
-        if not self.core.box.can_store:
-            text += (
-                " convene keeps no copy because CONVENE_SECRET_KEY is not set, so /meet host"
-                " cannot resend it: save it now."
-            )
-        return Private(text, link=host_url)
+            opened = await open_meeting(core, self.lifecycle, plan)
+        except (ProviderNotConfigured, ProviderError) as exc:
+            return Reply(str(exc), ok=False)
+        meeting = opened.meeting
+        zone = core.zone_for(caller)
+        text = f"“{meeting.title}” is set for {when(start, end, zone)} (id {meeting.id})."
+        if opened.post_problem is not None:
+            text += f" The card could not be posted here: {opened.post_problem}"
+            text += f" Join link: {meeting.join_url}"
+        return Reply(text, private=(opened.host,))
 
     # -- reading ----------------------------------------------------------------------
 
@@ -194,12 +160,13 @@ class MeetingService:
             self.core.clock(),
             self.core.box,
         )
-        if not found:
+        series = self.series.list_items(caller, zone)
+        if not found and not series:
             return Reply(
                 "No upcoming meetings in this channel. Start one with /meet, or schedule one "
                 "with /meet Standup at 9:30 for 15m."
             )
-        items = tuple(
+        meetings = [
             ListItem(
                 id=m.id,
                 title=m.title,
@@ -210,7 +177,8 @@ class MeetingService:
                 local_when=when(m.start, m.end, zone),
             )
             for m in found
-        )
+        ]
+        items = tuple(meetings + series)
         return Reply(f"Meetings in this channel ({len(items)}):", items=items)
 
     def host(self, caller: Caller, meeting_id: str) -> Reply:
@@ -368,14 +336,3 @@ def _not_found(meeting_id: str) -> Reply:
         f"I can't find a meeting “{meeting_id}” in this workspace; /meet list shows the ids.",
         ok=False,
     )
-
-
-def _describe(request: Request) -> str:
-    names = {
-        "CreateSeries": "Recurring meetings",
-        "FeedbackSummary": "Feedback",
-        "SkipOccurrence": "Skipping",
-        "PauseSeries": "Pausing a series",
-        "ResumeSeries": "Resuming a series",
-    }
-    return names.get(type(request).__name__, "That command")

@@ -1,9 +1,9 @@
-"""Low-level readers for clock times, days, lengths and weekday sets.
+"""Reading clock times, days, lengths and weekly rules, and turning wall time into UTC.
 
-Each reader looks at a list of words from a given position and returns what it
-matched plus how many words that took, or None. They never raise: deciding
-whether a miss is part of a title or a mistake worth reporting is the grammar's
-job, because only it knows the surrounding words.
+The low-level readers return what they matched and how many words it took, or
+None, and never raise: only the caller knows whether a miss is a title word. The
+clause readers further down raise GrammarError when the words clearly meant a
+time (they start with a digit) but cannot be read.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from bot.models import Weekly
 from bot.requests import GrammarError
@@ -59,7 +58,6 @@ class Day:
     """A calendar day reference; weekdays stay relative until a time is known."""
 
     kind: str  # "today" | "tomorrow" | "weekday" | "date"
-    text: str
     weekday: int = 0
     on: date | None = None
 
@@ -126,6 +124,7 @@ def spell_span(words: Sequence[str], i: int) -> str:
 
 
 def looks_like_date(word: str) -> bool:
+    """ISO-shaped, so a failed read is a bad date rather than a title word."""
     return bool(_ISO.fullmatch(word))
 
 
@@ -133,12 +132,12 @@ def read_day(word: str) -> Day | None:
     """'today', 'tomorrow', 'mon'/'monday', or an ISO date like 2026-12-01."""
     low = word.lower()
     if low in ("today", "tomorrow"):
-        return Day(low, word)
+        return Day(low)
     if low in DAY_NAMES:
-        return Day("weekday", word, weekday=DAY_NAMES[low])
+        return Day("weekday", weekday=DAY_NAMES[low])
     if m := _ISO.fullmatch(low):
         try:
-            return Day("date", word, on=date(int(m[1]), int(m[2]), int(m[3])))
+            return Day("date", on=date(int(m[1]), int(m[2]), int(m[3])))
         except ValueError:
             return None
     return None
@@ -196,23 +195,6 @@ def local_to_utc(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=tz).astimezone(UTC)
 
 
-@cache
-def _zone_names() -> dict[str, str]:
-    return {name.lower(): name for name in available_timezones()}
-
-
-def find_zone(name: str) -> str | None:
-    """The canonical IANA name for a zone typed in any letter case, or None."""
-    canonical = _zone_names().get(name.lower())
-    if canonical is None:
-        return None
-    try:
-        ZoneInfo(canonical)
-    except (ValueError, OSError, KeyError):
-        return None
-    return canonical
-
-
 # ---- clauses that report mistakes ---------------------------------------------------
 
 _SHOWN = 40
@@ -243,6 +225,7 @@ class Ctx:
         return self.now.astimezone(self.tz).date()
 
     def example(self, kind: str) -> str:
+        """A suggestion that parses in this context: a whole command or an option value."""
         if kind == "date":
             iso = (self.today + timedelta(days=7)).isoformat()
             return f"{iso} 14:00" if self.option else f"/meet Design review on {iso} at 14:00"
@@ -250,6 +233,7 @@ class Ctx:
         return fragment if self.option else full
 
     def fail(self, sentence: str, kind: str = "time", example: str | None = None) -> GrammarError:
+        """One sentence naming the problem, then a working example."""
         return GrammarError(f"{sentence} Try: {example or self.example(kind)}")
 
 
@@ -260,6 +244,7 @@ def show(text: str) -> str:
 
 
 def make_ctx(now: datetime, tz: ZoneInfo, option: bool = False) -> Ctx:
+    """Normalise the injected clock to aware UTC (a naive clock is taken as UTC)."""
     aware = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     return Ctx(aware.astimezone(UTC), tz, option)
 
@@ -348,6 +333,7 @@ def _day_then_clock(words: Sequence[str], j: int, start: int, ctx: Ctx) -> tuple
 
 
 def read_length(words: Sequence[str], i: int, ctx: Ctx) -> tuple[int, timedelta] | None:
+    """A meeting length, which must be between 1 minute and 24 hours."""
     got = read_span(words, i)
     if got is None:
         if tried(words[i]):
@@ -364,6 +350,7 @@ def read_length(words: Sequence[str], i: int, ctx: Ctx) -> tuple[int, timedelta]
 
 
 def read_reminder(words: Sequence[str], i: int, ctx: Ctx) -> tuple[int, timedelta] | None:
+    """A reminder lead time up to 24 hours; '0' or 'none' switches it off."""
     if words[i].lower() in _NO_REMINDER:
         return 1, timedelta(0)
     got = read_span(words, i)

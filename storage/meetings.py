@@ -49,8 +49,10 @@ def insert_meeting(db: Database, meeting: Meeting, box: SecretBox) -> None:
         )
 
 
-def meeting_id_taken(db: Database, meeting_id: str) -> bool:
-    return db.execute("SELECT 1 FROM meetings WHERE id = ?", [meeting_id]).fetchone() is not None
+def id_taken(db: Database, candidate: str) -> bool:
+    """Meetings and series share one id space, so `/meet cancel <id>` is never ambiguous."""
+    sql = "SELECT 1 FROM meetings WHERE id = ? UNION ALL SELECT 1 FROM series WHERE id = ?"
+    return db.execute(sql, [candidate, candidate]).fetchone() is not None
 
 
 def get_meeting(db: Database, meeting_id: str, box: SecretBox) -> Meeting | None:

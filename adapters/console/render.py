@@ -59,5 +59,7 @@ def reply_lines(reply: Reply) -> list[str]:
         lines.append(f"  {item.id}  “{item.title}”  {item.local_when}  {item.status}")
         if item.join_url:
             lines.append(f"      Join: {item.join_url}")
+        if item.next_occurrences:
+            lines.append(f"      Next: {'; '.join(item.next_occurrences)}")
     lines.extend(private_line(note) for note in reply.private)
     return lines

@@ -281,9 +281,7 @@ def test_new_york_gap_and_overlap() -> None:
 
 def test_weekly_time_across_a_dst_change_stays_on_the_wall_clock() -> None:
     saturday = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
-    assert meeting("Retro mon 9:00", now=saturday).start == datetime(
-        2026, 3, 30, 7, 0, tzinfo=UTC
-    )
+    assert meeting("Retro mon 9:00", now=saturday).start == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
 
 
 # ---- calendar rollovers --------------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""Opening a meeting: provider room, stored row, public card, timers, host note.
+
+Shared by `/meet` (service) and recurring series (each occurrence opens a fresh
+room), so both behave the same: the card is public, the host link private.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core import Core
+from bot.lifecycle import Lifecycle
+from bot.messages import Private, card_for
+from bot.models import Meeting, MeetingStatus, Place
+from bot.ports import DeliveryError, RoomSpec
+from storage import meetings as meeting_rows
+
+
+@dataclass(frozen=True)
+class MeetingPlan:
+    platform: str
+    place: Place
+    organizer_id: str
+    organizer_name: str
+    title: str
+    start: datetime
+    end: datetime
+    remind: timedelta
+    instant: bool
+    feedback: bool
+    provider: str
+    invitees: tuple[str, ...] = ()
+    series_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Opened:
+    meeting: Meeting
+    host: Private  # the organizer's private note, with the host link when there is one
+    post_problem: str | None  # why the card could not be posted, if it could not
+
+
+async def open_meeting(core: Core, lifecycle: Lifecycle, plan: MeetingPlan) -> Opened:
+    """Create the room and everything around it.
+
+    Raises ProviderNotConfigured or ProviderError before anything is stored, so
+    a failure leaves no half-written meeting behind.
+    """
+    provider = core.providers.get(plan.provider)
+    meeting_id = core.new_id()
+    room = await provider.create_room(
+        RoomSpec(
+            title=plan.title,
+            start=plan.start,
+            end=plan.end,
+            instant=plan.instant,
+            organizer_id=plan.organizer_id,
+            organizer_name=plan.organizer_name,
+            invitee_count=len(plan.invitees),
+            feedback=plan.feedback,
+            meeting_id=meeting_id,
+        )
+    )
+    meeting = Meeting(
+        id=meeting_id,
+        platform=plan.platform,
+        workspace_id=plan.place.workspace_id,
+        channel_id=plan.place.channel_id,
+        organizer_id=plan.organizer_id,
+        title=plan.title,
+        start=plan.start,
+        end=plan.end,
+        provider=provider.name,
+        room_id=room.room_id,
+        join_url=room.join_url,
+        host_url=room.host_url,
+        status=MeetingStatus.ACTIVE if plan.instant else MeetingStatus.SCHEDULED,
+        remind=plan.remind,
+        instant=plan.instant,
+        feedback=plan.feedback,
+        invitees=plan.invitees,
+        series_id=plan.series_id,
+        created_at=core.clock(),
+    )
+    meeting_rows.insert_meeting(core.db, meeting, core.box)
+    problem = await _post_card(core, meeting)
+    lifecycle.plan(meeting)
+    return Opened(meeting, host_note(core, provider.label, room.host_url, room.host_note), problem)
+
+
+async def _post_card(core: Core, meeting: Meeting) -> str | None:
+    """Post the card and remember where; return a reason if it could not be posted."""
+    messenger = core.messengers.get(meeting.platform)
+    if messenger is None:
+        return "this platform is not connected."
+    card = card_for(meeting, core.provider_label(meeting.provider))
+    try:
+        ref = await messenger.post_card(meeting.place, card)
+    except DeliveryError as exc:
+        return str(exc)
+    meeting_rows.set_message_ref(core.db, meeting.id, ref)
+    return None
+
+
+def host_note(core: Core, label: str, host_url: str | None, note: str | None) -> Private:
+    if host_url is None:
+        fallback = f"{label} has no separate host link; everyone uses the join link."
+        return Private(note or fallback)
+    text = "Your host link (only you can see this)."
+    if note:
+        text += f" {note}"
+    if not core.box.can_store:
+        text += (
+            " convene keeps no copy because CONVENE_SECRET_KEY is not set, so /meet host"
+            " cannot resend it: save it now."
+        )
+    return Private(text, link=host_url)

@@ -1,0 +1,291 @@
+"""Recurring meetings: a fresh room for every occurrence, exactly once.
+
+An occurrence is opened a lead time before its start (the workspace's reminder
+setting): a new room, the card in the channel, the host link privately to the
+owner; from then on it is an ordinary meeting (start notice, expiry, feedback).
+Each occurrence is claimed in storage as `<series id>@<local date>` before its
+room is made, so restarts, a second process or a clock jump never post twice.
+Occurrences missed while convene was down are opened late if the meeting would
+still be running, and otherwise skipped with a log line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import date, datetime, timedelta
+from itertools import islice
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.base import JobLookupError
+
+from bot.core import Core
+from bot.lifecycle import Lifecycle
+from bot.messages import ListItem, Notice, NoticeKind, Reply
+from bot.models import Caller, MeetingStatus, Place, Series, SeriesStatus
+from bot.providers import ProviderNotConfigured
+from bot.providers.errors import ProviderError, RateLimited, Unavailable
+from bot.recurrence import next_starts, series_occurrences
+from bot.requests import CreateSeries
+from bot.rooms import MeetingPlan, open_meeting
+from bot.timefmt import duration
+from storage import deliveries
+from storage import meetings as meeting_rows
+from storage import series as series_rows
+
+log = logging.getLogger(__name__)
+
+MIN_LEAD = timedelta(minutes=1)
+FIRST_RETRY = timedelta(seconds=15)
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class SeriesManager:
+    def __init__(self, core: Core, lifecycle: Lifecycle) -> None:
+        self.core = core
+        self.lifecycle = lifecycle
+        self._retry_at: dict[str, tuple[datetime, int]] = {}  # subject -> (when, attempts)
+        lifecycle.sweeps.append(self.sweep)
+
+    # -- commands -------------------------------------------------------------------
+
+    def create(self, caller: Caller, request: CreateSeries) -> Reply:
+        core = self.core
+        settings = core.settings_for(caller.platform, caller.workspace_id)
+        zone = core.zone_for(caller)
+        series = Series(
+            id=core.new_id(),
+            platform=caller.platform,
+            workspace_id=caller.workspace_id,
+            channel_id=caller.channel_id,
+            owner_id=caller.user_id,
+            title=request.title.strip() or "Meeting",
+            rule=request.rule,
+            tz=zone.key,
+            length=request.duration or settings.default_length,
+            provider=settings.provider,
+            status=SeriesStatus.ACTIVE,
+            feedback=request.feedback and settings.feedback,
+            created_at=core.clock(),
+        )
+        missing = core.providers.missing(series.provider)
+        if missing:
+            return Reply(str(ProviderNotConfigured(series.provider, missing)), ok=False)
+        series_rows.insert_series(core.db, series)
+        self.plan(series)
+        return Reply(
+            f"“{series.title}” {describe_rule(series)} for {duration(series.length)} "
+            f"(id {series.id}). Next: {'; '.join(self.upcoming(series, zone))}. "
+            "convene posts a fresh link "
+            f"{duration(self._lead(series))} before each; stop it with /meet cancel {series.id}."
+        )
+
+    def list_items(self, caller: Caller, zone: ZoneInfo) -> list[ListItem]:
+        found = series_rows.channel_series(
+            self.core.db, caller.platform, caller.workspace_id, caller.channel_id
+        )
+        now = self.core.clock()
+        return [
+            ListItem(
+                id=series.id,
+                title=series.title,
+                start=now,
+                end=now,
+                status=series.status.value,
+                join_url=None,
+                local_when=describe_rule(series),
+                is_series=True,
+                next_occurrences=tuple(self.upcoming(series, zone)),
+            )
+            for series in found
+        ]
+
+    def upcoming(self, series: Series, zone: ZoneInfo, count: int = 3) -> list[str]:
+        local = [start.astimezone(zone) for start in next_starts(series, self.core.clock(), count)]
+        return [f"{s:%a} {s.day} {s:%b %H:%M}" for s in local]
+
+    def find(self, caller: Caller, series_id: str) -> Series | None:
+        series = series_rows.get_series(self.core.db, series_id.strip().lower())
+        if series is None or (series.platform, series.workspace_id) != (
+            caller.platform,
+            caller.workspace_id,
+        ):
+            return None
+        return series
+
+    def skip(self, caller: Caller, series_id: str, day: date | None) -> Reply:
+        series, refusal = self._owned(caller, series_id, "skip a meeting of")
+        if series is None:
+            return refusal
+        days = [d for d, _ in islice(series_occurrences(series, self.core.clock()), 60)]
+        target = day or (days[0] if days else None)
+        if target is None or target not in days:
+            return Reply(
+                f"“{series.title}” has no meeting on {target or 'the coming days'} to skip.",
+                ok=False,
+            )
+        series_rows.add_skip(self.core.db, series.id, target)
+        updated = series_rows.get_series(self.core.db, series.id) or series
+        self.plan(updated)
+        zone = self.core.zone_for(caller)
+        return Reply(
+            f"Skipping “{series.title}” on {target:%a} {target.day} {target:%b}. "
+            f"Next: {'; '.join(self.upcoming(updated, zone))}."
+        )
+
+    def pause(self, caller: Caller, series_id: str) -> Reply:
+        series, refusal = self._owned(caller, series_id, "pause")
+        if series is None:
+            return refusal
+        series_rows.set_series_status(self.core.db, series.id, SeriesStatus.PAUSED)
+        self.forget(series.id)
+        return Reply(f"Paused “{series.title}”; /meet resume {series.id} starts it again.")
+
+    def resume(self, caller: Caller, series_id: str) -> Reply:
+        series, refusal = self._owned(caller, series_id, "resume")
+        if series is None:
+            return refusal
+        series_rows.set_series_status(self.core.db, series.id, SeriesStatus.ACTIVE)
+        resumed = series_rows.get_series(self.core.db, series.id) or series
+        self.plan(resumed)
+        zone = self.core.zone_for(caller)
+        return Reply(f"Resumed “{series.title}”. Next: {'; '.join(self.upcoming(resumed, zone))}.")
+
+    async def cancel(self, caller: Caller, series_id: str) -> Reply:
+        series, refusal = self._owned(caller, series_id, "cancel")
+        if series is None:
+            return refusal
+        series_rows.set_series_status(self.core.db, series.id, SeriesStatus.CANCELLED)
+        self.forget(series.id)
+        for meeting in meeting_rows.open_meetings(self.core.db, self.core.box):
+            if meeting.series_id == series.id and meeting.status is MeetingStatus.SCHEDULED:
+                await self.lifecycle.close(meeting, MeetingStatus.CANCELLED)
+        return Reply(f"Cancelled the series “{series.title}”; no more links will be posted.")
+
+    def _owned(self, caller: Caller, series_id: str, verb: str) -> tuple[Series | None, Reply]:
+        series = self.find(caller, series_id)
+        if series is None or series.status is SeriesStatus.CANCELLED:
+            return None, Reply(
+                f"I can't find a series “{series_id}” here; /meet list shows the ids.", ok=False
+            )
+        if caller.user_id != series.owner_id and not caller.is_admin:
+            return None, Reply(
+                f"Only the owner of “{series.title}” or a workspace admin can {verb} it.", ok=False
+            )
+        return series, Reply("")
+
+    # -- timing -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for series in series_rows.active_series(self.core.db):
+            self.plan(series)
+
+    def plan(self, series: Series) -> None:
+        """One timer per series, at the next occurrence's opening time."""
+        scheduler = self.lifecycle.scheduler
+        if scheduler is None or series.status is not SeriesStatus.ACTIVE:
+            return
+        lead = self._lead(series)
+        upcoming = next(series_occurrences(series, self.core.clock() + lead), None)
+        if upcoming is None:
+            return
+        scheduler.add_job(
+            self.fire,
+            "date",
+            run_date=upcoming[1] - lead,
+            args=[series.id],
+            id=f"series:{series.id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def forget(self, series_id: str) -> None:
+        if self.lifecycle.scheduler is not None:
+            with contextlib.suppress(JobLookupError):
+                self.lifecycle.scheduler.remove_job(f"series:{series_id}")
+
+    async def fire(self, series_id: str) -> None:
+        series = series_rows.get_series(self.core.db, series_id)
+        if series is not None and series.status is SeriesStatus.ACTIVE:
+            await self._open_due(series)
+            self.plan(series)
+
+    async def sweep(self) -> None:
+        for series in series_rows.active_series(self.core.db):
+            await self._open_due(series)
+
+    async def _open_due(self, series: Series) -> None:
+        """Open every occurrence whose opening time has come and whose meeting is not over."""
+        now = self.core.clock()
+        lead = self._lead(series)
+        for day, start in series_occurrences(series, now - series.length - lead):
+            if start - lead > now:
+                break
+            if now >= start + series.length:
+                log.info("series %s: the %s meeting was missed while down; skipped", series.id, day)
+                continue
+            await self._open(series, day, start)
+
+    async def _open(self, series: Series, day: date, start: datetime) -> None:
+        core, now = self.core, self.core.clock()
+        subject = f"{series.id}@{day.isoformat()}"
+        retry = self._retry_at.get(subject)
+        if retry and now < retry[0]:
+            return
+        if not deliveries.claim(core.db, subject, "occurrence", now, core.instance):
+            return
+        plan = MeetingPlan(
+            platform=series.platform,
+            place=Place(series.workspace_id, series.channel_id),
+            organizer_id=series.owner_id,
+            organizer_name="",
+            title=series.title,
+            start=start,
+            end=start + series.length,
+            remind=timedelta(0),
+            instant=False,
+            feedback=series.feedback,
+            provider=series.provider,
+            series_id=series.id,
+        )
+        try:
+            opened = await open_meeting(core, self.lifecycle, plan)
+        except (ProviderError, ProviderNotConfigured) as exc:
+            passing = isinstance(exc, Unavailable | RateLimited)
+            if passing and now < start:
+                attempts = retry[1] + 1 if retry else 1
+                self._retry_at[subject] = (now + FIRST_RETRY * 2 ** (attempts - 1), attempts)
+                deliveries.release(core.db, subject, "occurrence")
+                log.warning("series %s: no room yet for %s, will retry: %s", series.id, day, exc)
+                return
+            await self._report_failure(series, start, str(exc))
+            deliveries.mark_done(core.db, subject, "occurrence", core.clock(), "failed")
+            return
+        self._retry_at.pop(subject, None)
+        deliveries.mark_done(core.db, subject, "occurrence", core.clock(), "opened")
+        messenger = core.messengers.get(series.platform)
+        if messenger is not None:
+            await messenger.send_private(opened.meeting.place, series.owner_id, opened.host)
+
+    async def _report_failure(self, series: Series, start: datetime, reason: str) -> None:
+        messenger = self.core.messengers.get(series.platform)
+        if messenger is None:
+            return
+        text = f"could not get a room for this occurrence: {reason}"
+        notice = Notice(NoticeKind.FAILURE, series.id, series.title, text, start=start)
+        await messenger.post_notice(Place(series.workspace_id, series.channel_id), notice, None)
+
+    def _lead(self, series: Series) -> timedelta:
+        reminder = self.core.settings_for(series.platform, series.workspace_id).reminder
+        return max(reminder, MIN_LEAD)
+
+
+def describe_rule(series: Series) -> str:
+    days = series.rule.days
+    if days == frozenset(range(5)):
+        which = "every weekday"
+    elif days == frozenset(range(7)):
+        which = "every day"
+    else:
+        which = "every " + ", ".join(DAY_NAMES[d] for d in sorted(days))
+    return f"{which} at {series.rule.hour:02d}:{series.rule.minute:02d} {series.tz}"

@@ -1,0 +1,95 @@
+"""Series rows ↔ `Series` dataclasses."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.models import Series, SeriesStatus, Weekly
+from storage.db import from_text, to_text, write
+
+
+def insert_series(db: Database, series: Series) -> None:
+    with write(db):
+        db.execute(
+            """INSERT INTO series (id, platform, workspace_id, channel_id, owner_id, title, days,
+                hour, minute, tz, length_s, provider, status, feedback, skipped, created_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            [
+                series.id,
+                series.platform,
+                series.workspace_id,
+                series.channel_id,
+                series.owner_id,
+                series.title,
+                ",".join(str(day) for day in sorted(series.rule.days)),
+                series.rule.hour,
+                series.rule.minute,
+                series.tz,
+                int(series.length.total_seconds()),
+                series.provider,
+                series.status.value,
+                int(series.feedback),
+                json.dumps(sorted(series.skipped)),
+                to_text(series.created_at) if series.created_at else "1970-01-01T00:00:00Z",
+            ],
+        )
+
+
+def get_series(db: Database, series_id: str) -> Series | None:
+    rows = list(db.query("SELECT * FROM series WHERE id = ?", [series_id]))
+    return _series(rows[0]) if rows else None
+
+
+def channel_series(db: Database, platform: str, workspace_id: str, channel_id: str) -> list[Series]:
+    rows = db.query(
+        "SELECT * FROM series WHERE platform = ? AND workspace_id = ? AND channel_id = ? "
+        "AND status != ? ORDER BY created_at",
+        [platform, workspace_id, channel_id, SeriesStatus.CANCELLED.value],
+    )
+    return [_series(row) for row in rows]
+
+
+def active_series(db: Database) -> list[Series]:
+    rows = db.query("SELECT * FROM series WHERE status = ?", [SeriesStatus.ACTIVE.value])
+    return [_series(row) for row in rows]
+
+
+def set_series_status(db: Database, series_id: str, status: SeriesStatus) -> None:
+    with write(db):
+        db.execute("UPDATE series SET status = ? WHERE id = ?", [status.value, series_id])
+
+
+def add_skip(db: Database, series_id: str, day: date) -> None:
+    with write(db):
+        row = db.execute("SELECT skipped FROM series WHERE id = ?", [series_id]).fetchone()
+        skipped = set(json.loads(row[0])) | {day.isoformat()}
+        db.execute(
+            "UPDATE series SET skipped = ? WHERE id = ?", [json.dumps(sorted(skipped)), series_id]
+        )
+
+
+def _series(row: dict[str, Any]) -> Series:
+    return Series(
+        id=row["id"],
+        platform=row["platform"],
+        workspace_id=row["workspace_id"],
+        channel_id=row["channel_id"],
+        owner_id=row["owner_id"],
+        title=row["title"],
+        rule=Weekly(
+            days=frozenset(int(day) for day in row["days"].split(",") if day),
+            hour=row["hour"],
+            minute=row["minute"],
+        ),
+        tz=row["tz"],
+        length=timedelta(seconds=row["length_s"]),
+        provider=row["provider"],
+        status=SeriesStatus(row["status"]),
+        feedback=bool(row["feedback"]),
+        skipped=frozenset(json.loads(row["skipped"])),
+        created_at=from_text(row["created_at"]),
+    )
