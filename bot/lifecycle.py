@@ -107,7 +107,12 @@ class Lifecycle:
             await self._deliver(Event(event), meeting)
 
     async def sweep(self) -> None:
-        """Act on every event that is due and not yet delivered (idempotent)."""
+        """Act on every event that is due and not yet delivered (idempotent).
+
+        Extra sweeps run first: a series occurrence opened late is then started
+        in the same pass."""
+        for extra in self.sweeps:
+            await extra()
         now = self.core.clock()
         due_meetings = list(
             meeting_rows.open_meetings_due(self.core.db, now, MAX_REMIND, self.core.box)
@@ -120,8 +125,6 @@ class Lifecycle:
                 if current is None or not current.status.is_open:
                     break
                 await self._deliver(event, current)
-        for extra in self.sweeps:
-            await extra()
 
     # -- delivery ---------------------------------------------------------------
 

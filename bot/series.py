@@ -254,7 +254,8 @@ class SeriesManager:
             passing = isinstance(exc, Unavailable | RateLimited)
             if passing and now < start:
                 attempts = retry[1] + 1 if retry else 1
-                self._retry_at[subject] = (now + FIRST_RETRY * 2 ** (attempts - 1), attempts)
+                backoff = FIRST_RETRY * 2 ** (attempts - 1)
+                self._retry_at[subject] = (min(now + backoff, start), attempts)  # last try at start
                 deliveries.release(core.db, subject, "occurrence")
                 log.warning("series %s: no room yet for %s, will retry: %s", series.id, day, exc)
                 return

@@ -1,0 +1,215 @@
+"""Recurring series: right local minute all year, once per occurrence, fresh rooms."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from bot.config import Settings
+from bot.messages import NoticeKind
+from bot.models import MeetingStatus
+from bot.ports import Capabilities, Room, RoomSpec
+from bot.providers.errors import Unavailable
+from bot.providers.jitsi import build as build_jitsi
+from tests.fakes import FakeClock, Harness, StaticProviders, harness
+
+
+def series_id(reply_text: str) -> str:
+    return reply_text.split("(id ")[1].split(")")[0]
+
+
+async def make_series(h: Harness, text: str, zone: str = "Europe/Berlin") -> str:
+    await h.platform.run(f"/meet tz {zone}")
+    reply = await h.platform.run(text)
+    assert reply.ok, reply.text
+    return series_id(reply.text)
+
+
+def expected_weekday_starts(year: int, zone: str, hour: int, minute: int) -> list[datetime]:
+    """Independently: every Monday–Friday of the year at hh:mm local, as UTC."""
+    tz = ZoneInfo(zone)
+    day, starts = date(year, 1, 1), []
+    while day.year == year:
+        if day.weekday() < 5:
+            starts.append(
+                datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(UTC)
+            )
+        day += timedelta(days=1)
+    return starts
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+async def test_weekday_series_fires_at_the_right_local_minute_for_a_year(zone: str) -> None:
+    clock = FakeClock(datetime(2026, 12, 31, 12, 0, tzinfo=UTC))
+    async with harness(clock=clock) as h:
+        await make_series(h, "/meet Standup every weekday at 9:30 for 15m", zone)
+        expected = expected_weekday_starts(2027, zone, 9, 30)
+        for start in expected:
+            for moment in (start - timedelta(minutes=11), start - timedelta(minutes=10), start,
+                           start + timedelta(minutes=15)):  # fmt: skip
+                clock.set(moment)
+                await h.lifecycle.sweep()
+        cards = [card for _, card in h.platform.cards]
+        assert [card.start for card in cards] == expected
+        assert {card.start.astimezone(ZoneInfo(zone)).strftime("%H:%M") for card in cards} == {
+            "09:30"
+        }
+        assert len({card.join_url for card in cards}) == len(cards)  # a fresh room each time
+        assert len(h.platform.privates) == len(cards)  # host link privately, each time
+        assert all(
+            note.link not in h.platform.public_text()
+            for _, note in h.platform.privates
+            if note.link
+        )
+
+
+async def test_missing_and_repeated_local_times_fire_once_each() -> None:
+    clock = FakeClock(datetime(2027, 3, 27, 0, 0, tzinfo=UTC))
+    async with harness(clock=clock) as h:
+        await make_series(h, "/meet Night shift every day at 2:30 for 15m")
+        for _ in range(2 * 24 * 60 // 5):  # five-minute ticks across the spring-forward night
+            clock.advance(minutes=5)
+            await h.lifecycle.sweep()
+        starts = [card.start for _, card in h.platform.cards]
+        assert starts == [
+            datetime(2027, 3, 27, 1, 30, tzinfo=UTC),  # 02:30 CET
+            datetime(2027, 3, 28, 1, 0, tzinfo=UTC),  # 02:30 does not exist: 03:00 CEST
+        ]
+        h.platform.cards.clear()
+        clock.set(datetime(2027, 10, 30, 0, 0, tzinfo=UTC))
+        for _ in range(2 * 24 * 60 // 5):  # across the fall-back night
+            clock.advance(minutes=5)
+            await h.lifecycle.sweep()
+        starts = [card.start for _, card in h.platform.cards]
+        assert starts == [
+            datetime(2027, 10, 30, 0, 30, tzinfo=UTC),  # 02:30 CEST
+            datetime(2027, 10, 31, 0, 30, tzinfo=UTC),  # the first 02:30 only
+        ]
+
+
+async def test_reply_previews_the_next_three_occurrences(h: Harness) -> None:
+    await h.platform.run("/meet tz Europe/Berlin")
+    reply = await h.platform.run("/meet Standup every mon,wed,fri at 10:00")
+    # the harness clock is Monday 23 Nov 2026 09:00 UTC = 10:00 Berlin, so Monday is past
+    assert "Next: Wed 25 Nov 10:00; Fri 27 Nov 10:00; Mon 30 Nov 10:00" in reply.text
+    listing = await h.platform.run("/meet list")
+    [item] = listing.items
+    assert item.is_series and item.next_occurrences[0] == "Wed 25 Nov 10:00"
+
+
+async def test_restart_and_second_process_never_post_twice(db_file: str) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    async with harness(db_file, clock=clock) as first:
+        await make_series(first, "/meet Standup every weekday at 9:30 for 15m")
+        clock.set(datetime(2026, 11, 23, 8, 20, tzinfo=UTC))  # 09:20 Berlin: opening time
+        await first.lifecycle.sweep()
+        assert len(first.platform.cards) == 1
+    async with harness(db_file, clock=clock) as again, harness(db_file, clock=clock) as other:
+        await asyncio.gather(again.lifecycle.sweep(), other.lifecycle.sweep())
+        assert again.platform.cards == [] and other.platform.cards == []
+        clock.set(datetime(2026, 11, 24, 8, 20, tzinfo=UTC))
+        await asyncio.gather(again.lifecycle.sweep(), other.lifecycle.sweep())
+        assert len(again.platform.cards) + len(other.platform.cards) == 1
+
+
+async def test_missed_while_down_is_posted_late_if_still_running_else_skipped(db_file: str) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    async with harness(db_file, clock=clock) as first:
+        await make_series(first, "/meet Standup every weekday at 9:30 for 15m")
+    clock.set(datetime(2026, 11, 23, 8, 40, tzinfo=UTC))  # 09:40: running, 5 minutes left
+    async with harness(db_file, clock=clock) as second:
+        await second.lifecycle.sweep()
+        assert len(second.platform.cards) == 1
+        assert NoticeKind.STARTING in [n.kind for _, n, _ in second.platform.notices]
+    clock.set(datetime(2026, 11, 24, 8, 50, tzinfo=UTC))  # 09:50: Tuesday's is over
+    async with harness(db_file, clock=clock) as third:
+        await third.lifecycle.sweep()
+        assert third.platform.cards == []
+
+
+async def test_skip_pause_resume_cancel(h: Harness) -> None:
+    sid = await make_series(h, "/meet Standup every day at 9:30 for 15m")
+    skipped = await h.platform.run(f"/meet skip {sid} 2026-11-24")
+    assert skipped.ok, skipped.text
+    posted = []
+    for day in range(24, 30):
+        h.clock.set(datetime(2026, 11, day, 8, 20, tzinfo=UTC))
+        if day == 25:
+            assert (await h.platform.run(f"/meet pause {sid}")).ok
+        if day == 27:
+            assert (await h.platform.run(f"/meet resume {sid}")).ok
+        if day == 28:
+            assert (await h.platform.run(f"/meet cancel {sid}")).ok
+        before = len(h.platform.cards)
+        await h.lifecycle.sweep()
+        if len(h.platform.cards) > before:
+            posted.append(day)
+    assert posted == [27]
+
+
+async def test_only_owner_or_admin_manage_a_series(h: Harness) -> None:
+    sid = await make_series(h, "/meet Standup every weekday at 9:30")
+    refused = await h.platform.run(f"/meet pause {sid}", user="raj")
+    assert not refused.ok and "Only the owner" in refused.text
+    assert (await h.platform.run(f"/meet pause {sid}", user="boss", admin=True)).ok
+
+
+class Flaky:
+    """Jitsi rooms, after `failures` Unavailable answers."""
+
+    name = "jitsi"
+    label = "Jitsi"
+    capabilities = Capabilities()
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.real = build_jitsi(Settings(), httpx.AsyncClient())
+
+    async def create_room(self, spec: RoomSpec) -> Room:
+        if self.failures:
+            self.failures -= 1
+            raise Unavailable("Jitsi")
+        return await self.real.create_room(spec)
+
+    async def end_room(self, room_id: str) -> None:
+        return None
+
+    async def room_status(self, room_id: str) -> str | None:
+        return None
+
+    async def check(self) -> None:
+        return None
+
+
+async def test_provider_trouble_is_retried_then_reported_never_silent() -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    flaky = Flaky(failures=2)
+    async with harness(clock=clock, providers=StaticProviders(jitsi=flaky)) as h:
+        await make_series(h, "/meet Standup every weekday at 9:30 for 15m")
+        clock.set(datetime(2026, 11, 23, 8, 20, tzinfo=UTC))
+        for _ in range(8):  # sweeps every 30 s: back off 15 s, then 30 s
+            await h.lifecycle.sweep()
+            clock.advance(seconds=30)
+        assert len(h.platform.cards) == 1
+        flaky.failures = 1000
+        clock.set(datetime(2026, 11, 24, 8, 20, tzinfo=UTC))
+        while clock() <= datetime(2026, 11, 24, 8, 31, tzinfo=UTC):
+            await h.lifecycle.sweep()
+            clock.advance(seconds=30)
+        failures = [n for _, n, _ in h.platform.notices if n.kind is NoticeKind.FAILURE]
+        assert len(failures) == 1 and "Jitsi" in failures[0].text
+        assert len(h.platform.cards) == 1
+
+
+async def test_cancelling_a_series_cancels_its_opened_but_unstarted_occurrence(h: Harness) -> None:
+    sid = await make_series(h, "/meet Standup every day at 10:30 for 15m")
+    h.clock.set(datetime(2026, 11, 23, 9, 20, tzinfo=UTC))
+    await h.lifecycle.sweep()
+    meeting_id = h.platform.cards[0][1].meeting_id
+    await h.platform.run(f"/meet cancel {sid}")
+    meeting = h.core.get_meeting(meeting_id)
+    assert meeting is not None and meeting.status is MeetingStatus.CANCELLED
