@@ -9,7 +9,7 @@ and Discord). Public output (the card) goes out through the platform's
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import grammar
 from bot.core import Core
@@ -130,7 +130,7 @@ class MeetingService:
             title=request.title.strip() or ("Quick meeting" if instant else "Meeting"),
             start=start,
             end=end,
-            remind=timedelta(0) if instant else _pick(request.remind, settings.reminder),
+            remind=_reminder(request, settings.reminder, core.clock()),
             instant=instant,
             feedback=request.feedback and settings.feedback,
             provider=settings.provider,
@@ -327,8 +327,13 @@ class MeetingService:
         )
 
 
-def _pick(value: timedelta | None, default: timedelta) -> timedelta:
-    return default if value is None else value
+def _reminder(request: CreateMeeting, default: timedelta, now: datetime) -> timedelta:
+    """No reminder for instant meetings, nor when the card itself goes out inside
+    the reminder window (it would only repeat the card a moment later)."""
+    remind = default if request.remind is None else request.remind
+    if request.start is None or request.start - remind <= now:
+        return timedelta(0)
+    return remind
 
 
 def _not_found(meeting_id: str) -> Reply:

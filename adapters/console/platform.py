@@ -34,7 +34,10 @@ def local_zone_name() -> str | None:
     except OSError:
         return None
     marker = "zoneinfo/"
-    return target.split(marker, 1)[1] if marker in target else None
+    if marker not in target:
+        return None
+    name = target.split(marker, 1)[1]
+    return "UTC" if name in ("Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal") else name
 
 
 class ConsoleMessenger:

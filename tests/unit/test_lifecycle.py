@@ -169,3 +169,11 @@ async def test_apscheduler_timer_fires_without_a_sweep() -> None:
             await asyncio.sleep(0.05)
         scheduler.shutdown(wait=False)
         assert kinds(h)[:2] == [NoticeKind.REMINDER, NoticeKind.STARTING]
+
+
+async def test_meeting_created_inside_its_reminder_window_gets_no_late_reminder(h: Harness) -> None:
+    await schedule(h, "/meet Soon in 5m remind 10m")
+    await h.lifecycle.sweep()
+    h.clock.advance(minutes=5)
+    await h.lifecycle.sweep()
+    assert kinds(h) == [NoticeKind.STARTING]
