@@ -53,5 +53,15 @@ class Core:
     def get_meeting(self, meeting_id: str) -> Meeting | None:
         return meeting_rows.get_meeting(self.db, meeting_id.strip().lower(), self.box)
 
+    def find_meeting(self, caller: Caller, meeting_id: str) -> Meeting | None:
+        """A meeting of the caller's own workspace; ids from elsewhere do not exist here."""
+        meeting = self.get_meeting(meeting_id)
+        if meeting is None or (meeting.platform, meeting.workspace_id) != (
+            caller.platform,
+            caller.workspace_id,
+        ):
+            return None
+        return meeting
+
     def provider_label(self, name: str) -> str:
         return LABELS.get(name, name)

@@ -30,6 +30,7 @@ from bot.requests import (
     ListMeetings,
     OpenScheduleForm,
     PauseSeries,
+    RateMeeting,
     Request,
     ResendHost,
     ResumeSeries,
@@ -244,6 +245,10 @@ def _subcommand(words: Sequence[str], ctx: tp.Ctx) -> Request | None:
         if head == "skip" and n == 3:
             day = _skip_day(words[2], ctx)
             return SkipOccurrence(words[1], day) if day else None
+    if head == "rate" and n >= 3 and words[2].isdigit():
+        if not 1 <= int(words[2]) <= 5:
+            raise ctx.fail("A rating goes from 1 to 5.", example=f"/meet rate {words[1]} 4")
+        return RateMeeting(words[1], int(words[2]), " ".join(words[3:]))
     if head == "tz":
         if n == 1:
             raise ctx.fail('"tz" needs a time zone name.', "tz")

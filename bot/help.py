@@ -12,6 +12,7 @@ HELP = """\
 /meet host <id>                        send me my host link again, privately
 /meet skip <series> [date]   /meet pause <series>   /meet resume <series>
 /meet feedback <id>                    the feedback summary (organizer)
+/meet rate <id> 4 great pace           rate a meeting that ended (1–5, comment optional)
 /meet tz Europe/Berlin                 set my time zone
 /meet config [provider whereby | reminder 10m | length 30m | feedback on|off]   (admins)
 Join links go to the channel; host links only ever reach you privately."""

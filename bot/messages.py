@@ -20,6 +20,7 @@ class NoticeKind(StrEnum):
     ENDED = "ended"
     FAILURE = "failure"
     INFO = "info"
+    FEEDBACK = "feedback"  # adapters add 1–5 rating buttons and "Add a comment"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Private:
     text: str
     link: str | None = None
     link_label: str = "Host link"
+    feedback_meeting_id: str | None = None  # adapters add rating buttons for this meeting
 
 
 @dataclass(frozen=True)

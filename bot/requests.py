@@ -56,6 +56,15 @@ class FeedbackSummary:
 
 
 @dataclass(frozen=True)
+class RateMeeting:
+    """A 1–5 rating and an optional comment, from a button, a modal or `/meet rate`."""
+
+    meeting_id: str
+    score: int | None = None  # None: a comment alone, keeping any earlier score
+    comment: str = ""
+
+
+@dataclass(frozen=True)
 class SkipOccurrence:
     series_id: str
     day: date | None = None  # None means the next occurrence
@@ -102,6 +111,7 @@ Request = (
     | CancelMeeting
     | ResendHost
     | FeedbackSummary
+    | RateMeeting
     | SkipOccurrence
     | PauseSeries
     | ResumeSeries

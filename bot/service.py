@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 
 from bot import grammar
 from bot.core import Core
+from bot.feedback import FeedbackManager
 from bot.help import HELP
 from bot.lifecycle import Lifecycle
 from bot.messages import ListItem, Private, Reply
-from bot.models import Caller, Meeting, MeetingStatus
+from bot.models import Caller, MeetingStatus
 from bot.providers import LABELS, ProviderNotConfigured
 from bot.providers.errors import ProviderError
 from bot.providers.webhooks import ProviderEvent
@@ -26,11 +27,13 @@ from bot.requests import (
     CreateMeeting,
     CreateSeries,
     EndMeeting,
+    FeedbackSummary,
     GrammarError,
     Help,
     ListMeetings,
     OpenScheduleForm,
     PauseSeries,
+    RateMeeting,
     Request,
     ResendHost,
     ResumeSeries,
@@ -53,6 +56,7 @@ class MeetingService:
         self.core = core
         self.lifecycle = lifecycle
         self.series = SeriesManager(core, lifecycle)
+        self.feedback = FeedbackManager(core, lifecycle)
 
     def start(self) -> None:
         """Rebuild every timer from storage and start the scheduler."""
@@ -94,6 +98,10 @@ class MeetingService:
                 return self.series.pause(caller, series_id)
             case ResumeSeries(series_id):
                 return self.series.resume(caller, series_id)
+            case RateMeeting():
+                return await self.feedback.rate(caller, request)
+            case FeedbackSummary(meeting_id):
+                return self.feedback.summary(caller, meeting_id)
             case ResendHost(meeting_id):
                 return self.host(caller, meeting_id)
             case SetTimezone(zone):
@@ -109,7 +117,7 @@ class MeetingService:
                     open_form=True,
                 )
         return Reply(
-            "Feedback summaries are not available in this version of convene yet; "
+            "That command is not available in this version of convene; "
             "/meet help lists what works.",
             ok=False,
         )
@@ -182,7 +190,7 @@ class MeetingService:
         return Reply(f"Meetings in this channel ({len(items)}):", items=items)
 
     def host(self, caller: Caller, meeting_id: str) -> Reply:
-        meeting = self._find(caller, meeting_id)
+        meeting = self.core.find_meeting(caller, meeting_id)
         if meeting is None:
             return _not_found(meeting_id)
         if meeting.organizer_id != caller.user_id:
@@ -219,7 +227,7 @@ class MeetingService:
 
     async def close(self, caller: Caller, meeting_id: str, status: MeetingStatus) -> Reply:
         verb = "end" if status is MeetingStatus.ENDED else "cancel"
-        meeting = self._find(caller, meeting_id)
+        meeting = self.core.find_meeting(caller, meeting_id)
         if meeting is None:
             return _not_found(meeting_id)
         if caller.user_id != meeting.organizer_id and not caller.is_admin:
@@ -233,16 +241,6 @@ class MeetingService:
             return Reply(f"“{meeting.title}” was closed a moment ago.", ok=False)
         done = "Ended" if status is MeetingStatus.ENDED else "Cancelled"
         return Reply(f"{done} “{meeting.title}”; its room is closed.")
-
-    def _find(self, caller: Caller, meeting_id: str) -> Meeting | None:
-        """A meeting of the caller's own workspace; ids from elsewhere do not exist here."""
-        meeting = self.core.get_meeting(meeting_id)
-        if meeting is None or (meeting.platform, meeting.workspace_id) != (
-            caller.platform,
-            caller.workspace_id,
-        ):
-            return None
-        return meeting
 
     # -- provider events -------------------------------------------------------------
 

@@ -113,3 +113,20 @@ def m002_attendance(db: Database) -> None:
             PRIMARY KEY (meeting_id, participant)
         )"""
     )
+
+
+@MIGRATIONS()
+def m003_feedback(db: Database) -> None:
+    """One answer per person per meeting, changeable while the window is open."""
+    db.execute(
+        """
+        CREATE TABLE feedback (
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            user_id TEXT NOT NULL,
+            score INTEGER,
+            comment TEXT NOT NULL DEFAULT '',
+            answered_at TEXT NOT NULL,
+            PRIMARY KEY (meeting_id, user_id)
+        )"""
+    )
+    db.execute("CREATE INDEX meetings_series ON meetings (series_id, end_at)")

@@ -42,15 +42,21 @@ def notice_line(notice: Notice) -> str:
         NoticeKind.ENDED: "",
         NoticeKind.FAILURE: "Problem: ",
         NoticeKind.INFO: "",
+        NoticeKind.FEEDBACK: "",
     }[notice.kind]
     line = f"{prefix}“{notice.title}” {notice.text}."
+    if notice.kind is NoticeKind.FEEDBACK:
+        line += f" Rate it: /meet rate {notice.meeting_id} 1-5 [comment]"
     if notice.join_url:
         line += f" Join: {notice.join_url}"
     return line
 
 
 def private_line(note: Private) -> str:
-    return f"{note.text} {note.link_label}: {note.link}" if note.link else note.text
+    line = f"{note.text} {note.link_label}: {note.link}" if note.link else note.text
+    if note.feedback_meeting_id:
+        line += f" Answer with /meet rate {note.feedback_meeting_id} 5 [comment]"
+    return line
 
 
 def reply_lines(reply: Reply) -> list[str]:

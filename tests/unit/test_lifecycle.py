@@ -59,7 +59,7 @@ async def test_start_notice_then_expiry_closes_room_and_card(h: Harness) -> None
     h.clock.set(datetime(2026, 11, 23, 10, 30, tzinfo=UTC))
     await h.lifecycle.sweep()
     await h.lifecycle.sweep()
-    assert kinds(h)[-1] is NoticeKind.ENDED
+    assert kinds(h)[-2:] == [NoticeKind.ENDED, NoticeKind.FEEDBACK]  # then the feedback prompt
     [(_, _, card)] = h.platform.updates
     assert card.join_url is None and card.status == "ended"
     assert ended == [meeting.id]
@@ -88,7 +88,7 @@ async def test_restart_in_the_middle_loses_nothing_and_repeats_nothing(db_file: 
     clock.set(datetime(2026, 11, 23, 10, 45, tzinfo=UTC))  # down across the end
     async with harness(db_file, clock=clock) as third:
         await third.lifecycle.sweep()
-        assert kinds(third) == [NoticeKind.ENDED]
+        assert kinds(third) == [NoticeKind.ENDED, NoticeKind.FEEDBACK]
         assert third.core.get_meeting(meeting.id).status is MeetingStatus.ENDED  # type: ignore[union-attr]
 
 

@@ -31,7 +31,10 @@ def test_old_database_is_migrated_and_keeps_its_meetings(db_file: str) -> None:
     db = open_database(db_file)
     assert "attendance" in db.table_names()
     assert db.execute("SELECT title FROM meetings").fetchall() == [("Kept",)]
-    assert [m.name for m in MIGRATIONS.applied(db)] == ["m001_core", "m002_attendance"]
+    assert [m.name for m in MIGRATIONS.applied(db)][:2] == ["m001_core", "m002_attendance"]
+    assert [m.name for m in MIGRATIONS.applied(db)] == [
+        m.name for m in MIGRATIONS.pending(Database(memory=True))
+    ]
 
 
 def test_file_database_uses_wal_and_foreign_keys(db_file: str) -> None:

@@ -1,0 +1,126 @@
+"""DiscordMessenger: the service's public voice in a Discord channel.
+
+Error tree (what the service and lifecycle see; the text is safe to show):
+- 403 Missing Access/Permissions, 404 Unknown Channel/Message, a user who does
+  not accept DMs → DeliveryError(permanent=True): retrying cannot help.
+- 429 never surfaces: discord.py waits for the bucket and retries by itself.
+- any other HTTP error, a dropped connection, a timeout → DeliveryError(permanent=False).
+No Discord exception text is passed on: it may echo the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import aiohttp
+import discord
+from discord.utils import MISSING
+
+from adapters.discord import render
+from adapters.discord.views import card_view, feedback_view
+from bot.messages import Card, Notice, Private
+from bot.models import Place
+from bot.ports import DeliveryError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CANNOT_DM = 50007  # Discord's code for "Cannot send messages to this user"
+Invitees = Callable[[str], tuple[str, ...]]
+
+
+async def deliver(action: Awaitable[T], what: str) -> T:
+    """Await a Discord call, turning its failures into DeliveryError sentences."""
+    try:
+        return await action
+    except discord.Forbidden as exc:
+        log.warning("Discord refused to %s (HTTP 403, code %s)", what, exc.code)
+        if exc.code == CANNOT_DM:
+            raise DeliveryError(
+                "convene cannot send you a direct message: allow direct messages from this "
+                "server's members in your privacy settings.",
+                permanent=True,
+            ) from None
+        raise DeliveryError(
+            f"convene is not allowed to {what} here; give it the View Channel, Send Messages "
+            "and Embed Links permissions in this channel.",
+            permanent=True,
+        ) from None
+    except discord.NotFound as exc:
+        log.warning("Discord could not %s (HTTP 404, code %s)", what, exc.code)
+        raise DeliveryError(
+            f"convene could not {what}: the channel or message no longer exists.", permanent=True
+        ) from None
+    except discord.HTTPException as exc:
+        log.warning("Discord failed to %s (HTTP %s, code %s)", what, exc.status, exc.code)
+        raise DeliveryError(
+            f"Discord did not let convene {what} just now (HTTP {exc.status}); it will try again."
+        ) from None
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        log.warning("could not reach Discord to %s: %s", what, type(exc).__name__)
+        raise DeliveryError(
+            f"convene could not reach Discord to {what}; it will try again."
+        ) from None
+
+
+class DiscordMessenger:
+    """Posts through the client's REST session; needs no gateway state or cache."""
+
+    def __init__(self, client: discord.Client, invitees: Invitees | None = None) -> None:
+        self._client = client
+        self._invitees = invitees or (lambda meeting_id: ())
+
+    def _channel(self, place: Place) -> discord.PartialMessageable:
+        guild_id = int(place.workspace_id) if place.workspace_id.isdigit() else None
+        return self._client.get_partial_messageable(int(place.channel_id), guild_id=guild_id)
+
+    async def post_card(self, place: Place, card: Card) -> str | None:
+        channel = self._channel(place)
+        view = card_view(card)
+        embed = render.card_embed(card)
+        if view is None:
+            message = await deliver(channel.send(embed=embed), "post the meeting card")
+        else:
+            message = await deliver(channel.send(embed=embed, view=view), "post the meeting card")
+        return str(message.id)
+
+    async def update_card(self, place: Place, message_ref: str, card: Card) -> None:
+        message = self._channel(place).get_partial_message(int(message_ref))
+        # view=None sends an empty component list: Join/End/Cancel disappear.
+        edit = message.edit(embed=render.card_embed(card), view=card_view(card))
+        await deliver(edit, "update the meeting card")
+
+    async def post_notice(self, place: Place, notice: Notice, thread_ref: str | None) -> None:
+        invitees = tuple(i for i in self._invitees(notice.meeting_id) if i.isdigit())
+        mentions = discord.AllowedMentions(
+            everyone=False,
+            roles=False,
+            replied_user=False,
+            users=[discord.Object(int(i)) for i in invitees],
+        )
+        reference = None
+        if thread_ref and thread_ref.isdigit():
+            reference = discord.MessageReference(
+                message_id=int(thread_ref),
+                channel_id=int(place.channel_id),
+                fail_if_not_exists=False,
+            )
+        channel = self._channel(place)
+        text = render.notice_text(notice, invitees)
+        # A feedback prompt carries the rating buttons and "Add a comment".
+        view = feedback_view(notice.meeting_id) if notice.kind == "feedback" else MISSING
+        if reference is None:
+            send = channel.send(text, allowed_mentions=mentions, view=view)
+        else:
+            send = channel.send(text, reference=reference, allowed_mentions=mentions, view=view)
+        await deliver(send, "post in this channel")
+
+    async def send_private(self, place: Place, user_id: str, note: Private) -> None:
+        """A direct message: outside an interaction Discord has no ephemeral messages."""
+        dm = await deliver(
+            self._client.create_dm(discord.Object(int(user_id))), "open a direct message"
+        )
+        meeting_id = getattr(note, "feedback_meeting_id", None)
+        view = feedback_view(meeting_id) if meeting_id else MISSING
+        await deliver(dm.send(render.private_text(note), view=view), "send you a direct message")

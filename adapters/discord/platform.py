@@ -1,0 +1,143 @@
+"""The Discord platform: discord.py's Client on convene's loop, the `/meet` tree,
+persistent buttons and command sync.
+
+Endpoints. discord.py builds every REST URL (including interaction callbacks
+and followup webhooks) from the class attribute `discord.http.Route.BASE`, and
+the plain (unsharded) Client connects to the class attribute
+`DiscordWebSocket.DEFAULT_GATEWAY` without asking `GET /gateway/bot` (only
+AutoShardedClient asks). Neither has a per-client option, so `run()` sets both
+from DISCORD_API_URL and DISCORD_GATEWAY_URL before connecting. They are
+process-wide; convene runs one Discord client per process, so nothing is
+restored. After READY, resumes go to the `resume_gateway_url` the gateway sent.
+
+Command sync. With DISCORD_GUILD_IDS the commands are copied to those guilds
+and synced there at every start (guild syncs show up instantly). Otherwise the
+global commands are uploaded only when the tree's hash differs from the one
+stored after the last upload: global writes are slow to spread and rate-limited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.discord import store
+from adapters.discord.commands import MeetGroup, on_tree_error
+from adapters.discord.context import PLATFORM
+from adapters.discord.messenger import DiscordMessenger
+from adapters.discord.views import PERSISTENT_ITEMS, answer_modal_submit
+from bot.config import Settings
+from bot.service import MeetingService
+
+log = logging.getLogger(__name__)
+HASH_KEY = "global_commands_hash"
+
+
+def point_at(api_url: str, gateway_url: str) -> None:
+    """Aim discord.py at DISCORD_API_URL / DISCORD_GATEWAY_URL (process-wide)."""
+    Route.BASE = api_url.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def tree_hash(tree: app_commands.CommandTree[Any]) -> str:
+    """A stable digest of the global command payload discord.py would upload."""
+    payload = [command.to_dict(tree) for command in tree.get_commands()]
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ConveneClient(discord.Client):
+    """A Client that carries the service (views and commands reach it from the interaction)."""
+
+    def __init__(self, service: MeetingService, guild_ids: tuple[int, ...], **options: Any) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options
+        )
+        self.service = service
+        self.guild_ids = guild_ids
+        self.tree: app_commands.CommandTree[ConveneClient] = app_commands.CommandTree(self)
+        self.tree.add_command(MeetGroup())
+        self.tree.error(on_tree_error)
+        self.synced = False
+
+    async def setup_hook(self) -> None:
+        """Runs after login, before the gateway: register buttons, sync commands."""
+        self.add_dynamic_items(*PERSISTENT_ITEMS)
+        try:
+            await self.sync_commands()
+        except discord.HTTPException as exc:  # the bot still answers known commands
+            log.error("could not sync /meet commands (HTTP %s, code %s)", exc.status, exc.code)
+
+    async def sync_commands(self) -> None:
+        if self.guild_ids:
+            for guild_id in self.guild_ids:
+                guild = discord.Object(guild_id)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+            log.info("synced /meet to %d guild(s)", len(self.guild_ids))
+        else:
+            db = self.service.core.db
+            digest = tree_hash(self.tree)
+            if store.get_state(db, HASH_KEY) == digest:
+                log.info("global /meet commands unchanged; not syncing")
+            else:
+                await self.tree.sync()
+                store.set_state(db, HASH_KEY, digest)
+                log.info("synced /meet globally")
+        self.synced = True
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Modal submits: answered here so forms opened before a restart still work."""
+        try:
+            await answer_modal_submit(interaction)
+        except discord.HTTPException as exc:
+            log.warning("could not answer a form (HTTP %s)", exc.status)
+
+
+class DiscordPlatform:
+    """Platform protocol: `run()` serves until `stop()`; no HTTP routes needed."""
+
+    name = PLATFORM
+
+    def __init__(self, settings: Settings, service: MeetingService, **client_options: Any) -> None:
+        if not settings.discord_token:
+            raise ValueError("DISCORD_TOKEN is not set")
+        self._settings = settings
+        self.service = service
+        self.client = ConveneClient(service, settings.discord_guild_ids, **client_options)
+        self._messenger = DiscordMessenger(self.client, self._invitees)
+
+    @property
+    def messenger(self) -> DiscordMessenger:
+        return self._messenger
+
+    def _invitees(self, meeting_id: str) -> tuple[str, ...]:
+        meeting = self.service.core.get_meeting(meeting_id)
+        return meeting.invitees if meeting is not None else ()
+
+    def add_routes(self, app: Any) -> None:
+        """Discord speaks to convene over the gateway; no HTTP routes."""
+
+    async def run(self) -> None:
+        point_at(self._settings.discord_api_url, self._settings.discord_gateway_url)
+        token = self._settings.discord_token
+        assert token is not None
+        await self.client.start(token)
+
+    async def stop(self) -> None:
+        if not self.client.is_closed():
+            await self.client.close()
+
+
+def build(settings: Settings, service: MeetingService) -> DiscordPlatform:
+    return DiscordPlatform(settings, service)

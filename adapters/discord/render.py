@@ -1,0 +1,108 @@
+"""Pure rendering of convene's neutral view models into Discord embeds and text.
+
+Times go out as Discord timestamp markup (`<t:unix:F>`), which every reader's
+client shows in their own zone; so the public card needs no zone at all. Only
+`reply_text` (the caller's private answer) may carry a host link, because a
+`Reply` is only ever sent ephemerally.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import discord
+from discord.utils import escape_markdown
+
+from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply
+
+CONTENT_LIMIT = 2000  # Discord's limit for a message's content
+TITLE_LIMIT = 256
+COLOURS = {
+    "scheduled": discord.Colour.blurple(),
+    "active": discord.Colour.green(),
+    "ended": discord.Colour.dark_grey(),
+    "cancelled": discord.Colour.red(),
+}
+STATUS_WORDS = {
+    "scheduled": "Scheduled",
+    "active": "Running now",
+    "ended": "Ended",
+    "cancelled": "Cancelled",
+}
+
+
+def stamp(moment: datetime, style: str = "F") -> str:
+    """Discord timestamp markup; the reader's client renders it in their zone."""
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>" if user_id.isdigit() else escape_markdown(user_id)
+
+
+def card_embed(card: Card) -> discord.Embed:
+    """The public card: title, when (absolute and relative), organizer, provider, status."""
+    title = escape_markdown(card.title)[:TITLE_LIMIT]
+    embed = discord.Embed(title=title, colour=COLOURS.get(card.status, discord.Colour.default()))
+    when = f"{stamp(card.start)} – {stamp(card.end, 't')}"
+    if card.status in ("scheduled", "active"):
+        when += f"\n{'Started' if card.status == 'active' else 'Starts'} {stamp(card.start, 'R')}"
+    embed.add_field(name="When", value=when, inline=False)
+    embed.add_field(name="Organizer", value=mention(card.organizer_id), inline=True)
+    embed.add_field(name="Provider", value=escape_markdown(card.provider_label), inline=True)
+    embed.add_field(name="Status", value=STATUS_WORDS.get(card.status, card.status), inline=True)
+    if card.invitees:
+        embed.add_field(
+            name="With", value=" ".join(mention(i) for i in card.invitees)[:1024], inline=False
+        )
+    if card.late:
+        embed.description = "Posted late: convene was offline when this was due."
+    embed.set_footer(text=f"Meeting id {card.meeting_id}")
+    return embed
+
+
+def notice_text(notice: Notice, invitees: tuple[str, ...] = ()) -> str:
+    """One public line under the card; invitees are mentioned only on reminders and starts."""
+    parts: list[str] = []
+    if invitees and notice.kind in (NoticeKind.REMINDER, NoticeKind.STARTING):
+        parts.append(" ".join(mention(i) for i in invitees))
+    parts.append(f"**{escape_markdown(notice.title)}**: {escape_markdown(notice.text)}")
+    if notice.start is not None and notice.kind is NoticeKind.REMINDER:
+        parts.append(f"({stamp(notice.start, 'R')})")
+    if notice.join_url:
+        parts.append(f"Join: <{notice.join_url}>")
+    return _clip(" ".join(parts))
+
+
+def private_text(note: Private) -> str:
+    """A private note; the link (a host link, perhaps) in angle brackets: no preview."""
+    text = escape_markdown(note.text)
+    if note.link:
+        text += f"\n{note.link_label}: <{note.link}>"
+    return text
+
+
+def item_line(item: ListItem) -> str:
+    kind = "series" if item.is_series else STATUS_WORDS.get(item.status, item.status).lower()
+    line = f"`{item.id}` **{escape_markdown(item.title)}**: {stamp(item.start)} ({kind})"
+    if item.join_url:
+        line += f" <{item.join_url}>"
+    return line
+
+
+def reply_text(reply: Reply) -> str:
+    """The caller's ephemeral answer: the sentence, a listing, then private notes."""
+    text = reply.text
+    if "\n" in text:  # multi-line answers (help) keep their alignment
+        body = f"```\n{text.replace('```', '')}\n```"
+    else:
+        body = escape_markdown(text) if reply.ok else f"⚠️ {escape_markdown(text)}"
+    head = "\n".join([body, *(item_line(item) for item in reply.items)])
+    tail = "\n".join(private_text(note) for note in reply.private)
+    if not tail:
+        return _clip(head)
+    return _clip(head, CONTENT_LIMIT - len(tail) - 1) + "\n" + tail  # never clip a link
+
+
+def _clip(text: str, limit: int = CONTENT_LIMIT) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"

@@ -1,0 +1,196 @@
+"""The scheduling form (`/meet schedule`): the modal's view and reading a submission.
+
+The submission is validated with the same grammar helpers as typed commands, so
+the form and the text accept exactly the same times and lengths; a bad field
+comes back as an error under that field (`response_action: errors`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.slack.render import plain
+from bot import grammar
+from bot.requests import CreateMeeting, CreateSeries, GrammarError, Request
+from bot.timefmt import zone_or_none
+
+CALLBACK_ID = "meet_schedule"
+VALUE = "value"  # the action_id of every input element
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+REPEATS = (
+    ("none", "Does not repeat"),
+    ("weekdays", "Every weekday"),
+    ("daily", "Every day"),
+    ("weekly", "Every week on that weekday"),
+)
+REMINDS = (
+    ("default", "Workspace default"),
+    ("none", "No reminder"),
+    ("5m", "5 minutes before"),
+    ("10m", "10 minutes before"),
+    ("15m", "15 minutes before"),
+    ("30m", "30 minutes before"),
+    ("1h", "1 hour before"),
+)
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """What the form carries in private_metadata: where to answer, in which zone."""
+
+    channel_id: str
+    zone: str
+
+    def dump(self) -> str:
+        return json.dumps({"channel": self.channel_id, "tz": self.zone})
+
+    @classmethod
+    def load(cls, raw: str | None) -> FormContext:
+        data = json.loads(raw or "{}")
+        return cls(str(data.get("channel", "")), str(data.get("tz", "UTC")))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone_or_none(self.zone) or ZoneInfo("UTC")
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": plain(label), "value": value}
+
+
+def _select(options: tuple[tuple[str, str], ...], initial: str) -> dict[str, Any]:
+    choices = [_option(value, label) for value, label in options]
+    chosen = next(c for c in choices if c["value"] == initial)
+    return {
+        "type": "static_select",
+        "action_id": VALUE,
+        "options": choices,
+        "initial_option": chosen,
+    }
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], hint: str = "") -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain(hint, 150)
+    return block
+
+
+def schedule_view(context: FormContext, now: datetime) -> dict[str, Any]:
+    """The modal, pre-filled with the next full hour in the user's zone."""
+    local = (now.astimezone(context.tz) + timedelta(hours=1)).replace(minute=0)
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_ID,
+        "private_metadata": context.dump(),
+        "title": plain("Schedule a meeting", 24),
+        "submit": plain("Schedule", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            _input(
+                "title",
+                "Title",
+                {
+                    "type": "plain_text_input",
+                    "action_id": VALUE,
+                    "max_length": 150,
+                    "placeholder": plain("Design review"),
+                },
+            ),
+            _input(
+                "date",
+                "Date",
+                {"type": "datepicker", "action_id": VALUE, "initial_date": f"{local:%Y-%m-%d}"},
+            ),
+            _input(
+                "time",
+                "Time",
+                {"type": "timepicker", "action_id": VALUE, "initial_time": f"{local:%H:%M}"},
+                hint=f"In your time zone, {context.zone}.",
+            ),
+            _input(
+                "duration",
+                "Length",
+                {"type": "plain_text_input", "action_id": VALUE, "initial_value": "30m"},
+                hint="Like 30m, 45m, 1h or 1h30.",
+            ),
+            _input("repeat", "Repeat", _select(REPEATS, "none")),
+            _input("remind", "Reminder", _select(REMINDS, "default")),
+        ],
+    }
+
+
+def _value(values: dict[str, Any], block_id: str) -> str:
+    """The submitted value of one field, whatever kind of element holds it."""
+    state = values.get(block_id, {}).get(VALUE, {})
+    if "selected_option" in state:
+        return str((state["selected_option"] or {}).get("value") or "")
+    for key in ("value", "selected_date", "selected_time"):
+        if key in state:
+            return str(state[key] or "")
+    return ""
+
+
+def read_submission(
+    values: dict[str, Any], *, now: datetime, tz: ZoneInfo
+) -> Request | dict[str, str]:
+    """A request built from the form, or {block_id: sentence} for the fields to fix."""
+    errors: dict[str, str] = {}
+    title = _value(values, "title").strip()
+    day, clock = _value(values, "date"), _value(values, "time")
+    repeat = _value(values, "repeat") or "none"
+    if not day:
+        errors["date"] = "Pick a date."
+    if not clock:
+        errors["time"] = "Pick a time."
+    length: timedelta | None = None
+    try:
+        length = grammar.parse_duration(_value(values, "duration") or "30m")
+    except GrammarError as exc:
+        errors["duration"] = str(exc)
+    remind = _remind(_value(values, "remind"), errors)
+    if errors:
+        return errors
+    if repeat == "none":
+        try:
+            start = grammar.parse_when(f"{day} {clock}", now=now, tz=tz)
+        except GrammarError as exc:
+            return {"time": str(exc)}
+        return CreateMeeting(title=title, start=start, duration=length, remind=remind)
+    days = _days(repeat, day)
+    if days is None:
+        return {"repeat": "Choose how the meeting repeats from the list."}
+    try:
+        rule = grammar.parse_rule(f"{days} at {clock}")
+    except GrammarError as exc:
+        return {"time": str(exc)}
+    return CreateSeries(title=title or "Meeting", rule=rule, duration=length)
+
+
+def _remind(value: str, errors: dict[str, str]) -> timedelta | None:
+    if value in ("", "default"):
+        return None
+    try:
+        return grammar.parse_remind("0" if value == "none" else value)
+    except GrammarError as exc:
+        errors["remind"] = str(exc)
+        return None
+
+
+def _days(repeat: str, day: str) -> str | None:
+    """The rule's days for a repeat choice; weekly repeats on the chosen date's weekday."""
+    if repeat == "weekly":
+        try:
+            return DAYS[date.fromisoformat(day).weekday()]
+        except ValueError:
+            return None
+    return {"weekdays": "weekday", "daily": "day"}.get(repeat)

@@ -1,0 +1,231 @@
+"""Block Kit rendering of convene's neutral view models: pure functions, no I/O.
+
+Every piece of user text goes through `escape` before it reaches mrkdwn, so a
+title such as "<!channel>" is shown literally and pings nobody. Times are sent
+as `<!date^…>` tokens, so each reader sees them in their own Slack time zone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply
+
+Block = dict[str, Any]
+
+MAX_TEXT = 2900  # a section's text may hold 3000 characters
+MAX_ITEMS = 40  # a message holds at most 50 blocks
+_SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+END_ACTION = "meet_end"
+CANCEL_ACTION = "meet_cancel"
+JOIN_ACTION = "meet_join"  # link buttons still send an action, which is only acknowledged
+LINK_ACTION = "meet_link"
+OPEN_FORM_ACTION = "meet_open_schedule"
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn control characters; escaping them also defuses <!channel> and <@U…>."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plain(text: str, limit: int = 75) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _clip(text, limit), "emoji": True}
+
+
+def mrkdwn_section(text: str, accessory: Block | None = None) -> Block:
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text)}}
+    if accessory is not None:
+        block["accessory"] = accessory
+    return block
+
+
+def link_button(label: str, url: str, action_id: str, primary: bool = False) -> Block:
+    button: Block = {"type": "button", "text": plain(label), "url": url, "action_id": action_id}
+    if primary:
+        button["style"] = "primary"
+    return button
+
+
+def mention(user_id: str) -> str:
+    """A user mention only for a real Slack id; anything else is shown as plain text."""
+    return f"<@{user_id}>" if _SLACK_ID.fullmatch(user_id) else escape(f"@{user_id}")
+
+
+def _fallback(moment: datetime, with_date: bool = True) -> str:
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y-%m-%d %H:%M} UTC" if with_date else f"{utc:%H:%M} UTC"
+
+
+def date_token(moment: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
+    """`<!date^…>`: Slack renders it in the reader's own zone; the fallback is UTC."""
+    with_date = "date" in fmt
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{_fallback(moment, with_date)}>"
+
+
+def span_tokens(start: datetime, end: datetime) -> str:
+    """Start with its date, end as a time only (its date too when it is another UTC day)."""
+    same_day = start.astimezone(UTC).date() == end.astimezone(UTC).date()
+    end_fmt = "{time}" if same_day else "{date_short_pretty} {time}"
+    return f"{date_token(start)}–{date_token(end, end_fmt)}"
+
+
+def span_fallback(start: datetime, end: datetime) -> str:
+    return f"{_fallback(start)}–{_fallback(end, with_date=False)}"
+
+
+# ---- the public card ---------------------------------------------------------------
+
+_STATUS = {
+    "scheduled": "Scheduled",
+    "active": "Happening now",
+    "ended": "Ended",
+    "cancelled": "Cancelled",
+}
+
+
+def card_text(card: Card) -> str:
+    """The notification text of the card (also mrkdwn, so escaped)."""
+    text = f"“{escape(card.title)}” {span_fallback(card.start, card.end)}"
+    if card.join_url:
+        text += f" · Join: {card.join_url}"
+    else:
+        text += f" · {_STATUS.get(card.status, card.status)}"
+    return text
+
+
+def card_blocks(card: Card) -> list[Block]:
+    """Title, local start–end, organizer, provider; Join/End/Cancel while the room is open."""
+    status = _STATUS.get(card.status, escape(card.status))
+    if card.late:
+        status += " (posted late)"
+    head = f"*{escape(card.title)}*\n{span_tokens(card.start, card.end)}"
+    if card.join_url is None:
+        head = f"~*{escape(card.title)}*~ · {status}\n{span_tokens(card.start, card.end)}"
+    details = [
+        f"Organized by {mention(card.organizer_id)}",
+        escape(card.provider_label),
+        status,
+        f"id `{escape(card.meeting_id)}`",
+    ]
+    blocks: list[Block] = [
+        mrkdwn_section(head),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(details)}]},
+    ]
+    if card.invitees:
+        people = " ".join(mention(person) for person in card.invitees)
+        blocks.insert(1, mrkdwn_section(f"With {people}"))
+    if card.join_url:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "meet_card",
+                "elements": [
+                    link_button("Join", card.join_url, JOIN_ACTION, primary=True),
+                    _action_button("End now", END_ACTION, card.meeting_id),
+                    _action_button("Cancel", CANCEL_ACTION, card.meeting_id, confirm=True),
+                ],
+            }
+        )
+    return blocks
+
+
+def _action_button(label: str, action_id: str, value: str, confirm: bool = False) -> Block:
+    button: Block = {"type": "button", "text": plain(label), "action_id": action_id, "value": value}
+    if confirm:
+        button["style"] = "danger"
+        button["confirm"] = {
+            "title": plain("Cancel this meeting?"),
+            "text": {"type": "mrkdwn", "text": "The room closes and the card says cancelled."},
+            "confirm": plain("Cancel meeting"),
+            "deny": plain("Keep it"),
+        }
+    return button
+
+
+# ---- notices under the card ----------------------------------------------------------
+
+_NOTICE_PREFIX = {
+    NoticeKind.REMINDER: ":alarm_clock: Reminder: ",
+    NoticeKind.STARTING: ":arrow_forward: ",
+    NoticeKind.ENDED: "",
+    NoticeKind.FAILURE: ":warning: ",
+    NoticeKind.INFO: "",
+}
+
+
+def notice_text(notice: Notice) -> str:
+    text = f"{_NOTICE_PREFIX.get(notice.kind, '')}“{escape(notice.title)}” {escape(notice.text)}."
+    if notice.kind is NoticeKind.REMINDER and notice.start is not None:
+        text += f" Starts {date_token(notice.start, '{time}')}."
+    if notice.join_url:
+        text += f" Join: {notice.join_url}"
+    return text
+
+
+def notice_blocks(notice: Notice) -> list[Block]:
+    text = notice_text(notice)
+    if notice.join_url:
+        return [mrkdwn_section(text, link_button("Join", notice.join_url, JOIN_ACTION, True))]
+    return [mrkdwn_section(text)]
+
+
+# ---- private replies -------------------------------------------------------------------
+
+
+def _reply_body(reply: Reply) -> str:
+    text = escape(reply.text)
+    if "\n" in text:  # help and other aligned listings read best preformatted
+        text = f"```{text}```"
+    return text if reply.ok else f":warning: {text}"
+
+
+def item_block(item: ListItem, index: int) -> Block:
+    kind = "series" if item.is_series else _STATUS.get(item.status, escape(item.status))
+    text = f"*{escape(item.title)}*  `{escape(item.id)}`\n{escape(item.local_when)} · {kind}"
+    if item.next_occurrences:
+        text += "\nNext: " + ", ".join(escape(x) for x in item.next_occurrences)
+    accessory = None
+    if item.join_url:
+        accessory = link_button("Join", item.join_url, f"{JOIN_ACTION}_{index}")
+    return mrkdwn_section(text, accessory)
+
+
+def private_block(note: Private, index: int) -> Block:
+    if note.link is None:
+        return mrkdwn_section(escape(note.text))
+    return mrkdwn_section(
+        f"{escape(note.text)}\n<{note.link}|{escape(note.link_label)}>",
+        link_button(note.link_label, note.link, f"{LINK_ACTION}_{index}", primary=True),
+    )
+
+
+def reply_blocks(reply: Reply, *, offer_form: bool = False) -> list[Block]:
+    """The ephemeral answer: its text, a tidy list, private notes with their links."""
+    blocks = [mrkdwn_section(_reply_body(reply))]
+    shown = reply.items[:MAX_ITEMS]
+    blocks.extend(item_block(item, i) for i, item in enumerate(shown))
+    if len(reply.items) > len(shown):
+        more = len(reply.items) - len(shown)
+        blocks.append(mrkdwn_section(f"…and {more} more."))
+    blocks.extend(private_block(note, i) for i, note in enumerate(reply.private))
+    if offer_form:
+        button = {
+            "type": "button",
+            "text": plain("Schedule a meeting"),
+            "action_id": OPEN_FORM_ACTION,
+            "style": "primary",
+        }
+        blocks.append({"type": "actions", "elements": [button]})
+    return blocks
+
+
+def reply_text(reply: Reply) -> str:
+    """Notification fallback of a reply; the links live in the blocks only."""
+    return _clip(("" if reply.ok else "Sorry: ") + escape(reply.text), 3000)

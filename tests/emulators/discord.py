@@ -1,0 +1,506 @@
+"""A loopback Discord: REST under `/api/v10` and a gateway websocket at `/gateway`.
+
+The real discord.py Client logs in, identifies, syncs commands, receives
+INTERACTION_CREATE events and answers them exactly as against Discord; only the
+base URLs differ. Every REST request is recorded by the base; `messages` keeps
+the message-shaped bodies with where they went, so tests can tell public from
+ephemeral output. Faults come from the base (`fail(403, path_contains=...)`);
+`rate_limit(...)` builds a 429 the way Discord sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.emulators.base import Emulator
+
+API = "/api/v10"
+APP_ID = 1100000000000000001
+BOT_ID = APP_ID
+GUILD_ID = 1200000000000000001
+CHANNEL_ID = 1300000000000000001
+DM_CHANNEL_ID = 1300000000000000099
+EPHEMERAL = 1 << 6
+ALL_PERMISSIONS = (1 << 41) - 1
+MANAGE_GUILD = 1 << 5
+MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31)  # view, send, use app commands
+
+BOT_USER = {
+    "id": str(BOT_ID),
+    "username": "convene",
+    "discriminator": "0",
+    "global_name": None,
+    "avatar": None,
+    "bot": True,
+    "flags": 0,
+    "mfa_enabled": False,
+    "verified": True,
+}
+
+
+def user(user_id: int, name: str) -> dict[str, Any]:
+    return {
+        "id": str(user_id),
+        "username": name,
+        "discriminator": "0",
+        "global_name": name.title(),
+        "avatar": None,
+    }
+
+
+@dataclass
+class Sent:
+    """A message-shaped body convene sent, and where it went."""
+
+    kind: str  # channel | edit | callback | followup | dm
+    body: dict[str, Any]
+    channel_id: str | None = None
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def ephemeral(self) -> bool:
+        data = self.body.get("data", self.body) if self.kind == "callback" else self.body
+        return bool((data or {}).get("flags", 0) & EPHEMERAL)
+
+    @property
+    def public(self) -> bool:
+        """Seen by a channel: posts, edits, and non-ephemeral interaction answers."""
+        return self.kind != "dm" and not self.ephemeral
+
+    @property
+    def text(self) -> str:
+        return json.dumps(self.body, ensure_ascii=False)
+
+
+class DiscordEmulator(Emulator):
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.sockets: list[web.WebSocketResponse] = []
+        self.identified = asyncio.Event()
+        self.identifies = 0
+        self.dispatched: dict[str, float] = {}  # interaction id → when it was sent
+        self.base_url = ""
+        self.violations: list[str] = []
+        self._ids = itertools.count(1400000000000000001)
+        self._seq = itertools.count(1)
+        super().__init__()
+
+    # -- addresses ---------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + API
+
+    @property
+    def gateway_url(self) -> str:
+        return self.base_url.replace("http://", "ws://") + "/gateway"
+
+    def next_id(self) -> str:
+        return str(next(self._ids))
+
+    # -- REST --------------------------------------------------------------------------
+
+    def routes(self, router: web.UrlDispatcher) -> None:
+        # Outermost, so injected faults pass through it too.
+        self.app.middlewares.insert(0, _exact_json)
+        router.add_get(f"{API}/users/@me", self._me)
+        router.add_get(f"{API}/oauth2/applications/@me", self._application)
+        router.add_get(f"{API}/gateway/bot", self._gateway_info)
+        router.add_get(f"{API}/gateway", self._gateway_info)
+        router.add_route("*", API + "/applications/{app}/commands", self._global_commands)
+        router.add_route("*", API + "/applications/{app}/guilds/{guild}/commands", self._guild_cmds)
+        router.add_post(API + "/channels/{channel}/messages", self._create_message)
+        router.add_patch(API + "/channels/{channel}/messages/{message}", self._edit_message)
+        router.add_post(f"{API}/users/@me/channels", self._open_dm)
+        router.add_post(API + "/interactions/{id}/{token}/callback", self._callback)
+        router.add_post(API + "/webhooks/{app}/{token}", self._followup)
+        router.add_patch(API + "/webhooks/{app}/{token}/messages/{message}", self._edit_followup)
+        router.add_get("/gateway", self._gateway)
+
+    async def _me(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != "Bot test-token":
+            return web.json_response({"message": "401: Unauthorized", "code": 0}, status=401)
+        return web.json_response(BOT_USER)
+
+    async def _application(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "id": str(APP_ID),
+                "name": "convene",
+                "description": "",
+                "icon": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": user(1500000000000000001, "owner"),
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "team": None,
+            }
+        )
+
+    async def _gateway_info(self, request: web.Request) -> web.Response:
+        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        return web.json_response(
+            {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
+        )
+
+    def _command_list(self, key: str, body: Any, guild: str | None) -> list[dict[str, Any]]:
+        stored = []
+        for number, command in enumerate(body or []):
+            stored.append(
+                {
+                    "id": str(1600000000000000000 + number),
+                    "application_id": str(APP_ID),
+                    "version": "1",
+                    "type": 1,
+                    "default_member_permissions": None,
+                    "dm_permission": True,
+                    "nsfw": False,
+                    **({"guild_id": guild} if guild else {}),
+                    **command,
+                }
+            )
+        self.commands[key] = stored
+        return stored
+
+    async def _global_commands(self, request: web.Request) -> web.Response:
+        if request.method == "PUT":
+            return web.json_response(self._command_list("global", await request.json(), None))
+        return web.json_response(self.commands.get("global", []))
+
+    async def _guild_cmds(self, request: web.Request) -> web.Response:
+        guild = request.match_info["guild"]
+        if request.method == "PUT":
+            return web.json_response(self._command_list(guild, await request.json(), guild))
+        return web.json_response(self.commands.get(guild, []))
+
+    def _message(self, channel_id: str, body: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {
+            "id": self.next_id(),
+            "channel_id": channel_id,
+            "author": BOT_USER,
+            "content": body.get("content") or "",
+            "timestamp": "2026-11-23T09:00:00.000000+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "pinned": False,
+            "type": 0,
+            "flags": body.get("flags") or 0,
+            **extra,
+        }
+
+    async def _create_message(self, request: web.Request) -> web.Response:
+        channel = request.match_info["channel"]
+        body = await request.json()
+        kind = "dm" if channel == str(DM_CHANNEL_ID) else "channel"
+        self.sent.append(Sent(kind, body, channel))
+        return web.json_response(self._message(channel, body, guild_id=str(GUILD_ID)))
+
+    async def _edit_message(self, request: web.Request) -> web.Response:
+        channel = request.match_info["channel"]
+        body = await request.json()
+        self.sent.append(Sent("edit", body, channel))
+        message = self._message(channel, body)
+        message["id"] = request.match_info["message"]
+        return web.json_response(message)
+
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        recipient = user(int(body["recipient_id"]), "someone")
+        return web.json_response(
+            {
+                "id": str(DM_CHANNEL_ID),
+                "type": 1,
+                "recipients": [recipient],
+                "last_message_id": None,
+            }
+        )
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        """As Discord: 204, or 200 with the callback resource when `with_response` is asked."""
+        body = await request.json()
+        interaction_id = request.match_info["id"]
+        self.sent.append(Sent("callback", {**body, "interaction_id": interaction_id}))
+        if request.query.get("with_response", "").lower() not in ("1", "true"):
+            return web.Response(status=204)
+        data = body.get("data") or {}
+        answer: dict[str, Any] = {
+            "interaction": {
+                "id": interaction_id,
+                "type": 2,
+                "response_message_loading": body["type"] == 5,
+                "response_message_ephemeral": bool(data.get("flags", 0) & EPHEMERAL),
+            }
+        }
+        if body["type"] in (4, 5, 7):
+            message = self._message(str(CHANNEL_ID), data)
+            answer["interaction"]["response_message_id"] = message["id"]
+            answer["resource"] = {"type": body["type"], "message": message}
+        return web.json_response(answer)
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        if request.headers.get("Content-Type") != "application/json":
+            self.violations.append(f"followup Content-Type {request.headers.get('Content-Type')}")
+            return web.json_response({"message": "Invalid Content-Type", "code": 0}, status=400)
+        body = await request.json()
+        self.sent.append(Sent("followup", body))
+        return web.json_response(self._message(str(CHANNEL_ID), body, webhook_id=str(APP_ID)))
+
+    async def _edit_followup(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.sent.append(Sent("followup", body))
+        return web.json_response(self._message(str(CHANNEL_ID), body))
+
+    # -- gateway -----------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            if frame["op"] == 1:
+                await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+            elif frame["op"] == 2:
+                self.identifies += 1
+                await self._dispatch(ws, "READY", self._ready(frame["d"]))
+                await self._dispatch(ws, "GUILD_CREATE", self._guild())
+                self.identified.set()
+            elif frame["op"] == 6:
+                await self._dispatch(ws, "RESUMED", {})
+        return ws
+
+    def _ready(self, identify: dict[str, Any]) -> dict[str, Any]:
+        assert identify["token"] == "test-token"
+        return {
+            "v": 10,
+            "user": BOT_USER,
+            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "session_id": "session-1",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(APP_ID), "flags": 0},
+            "private_channels": [],
+        }
+
+    def _guild(self) -> dict[str, Any]:
+        return {
+            "id": str(GUILD_ID),
+            "name": "Emulated guild",
+            "icon": None,
+            "owner_id": "1500000000000000001",
+            "unavailable": False,
+            "member_count": 3,
+            "large": False,
+            "features": [],
+            "emojis": [],
+            "stickers": [],
+            "members": [],
+            "threads": [],
+            "voice_states": [],
+            "presences": [],
+            "roles": [
+                {
+                    "id": str(GUILD_ID),
+                    "name": "@everyone",
+                    "permissions": str(MEMBER_PERMISSIONS),
+                    "position": 0,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": False,
+                    "mentionable": False,
+                }
+            ],
+            "channels": [
+                {
+                    "id": str(CHANNEL_ID),
+                    "type": 0,
+                    "name": "general",
+                    "position": 0,
+                    "permission_overwrites": [],
+                    "guild_id": str(GUILD_ID),
+                }
+            ],
+        }
+
+    async def _dispatch(self, ws: web.WebSocketResponse, event: str, data: Any) -> None:
+        await ws.send_json({"op": 0, "t": event, "s": next(self._seq), "d": data})
+
+    async def send_event(self, event: str, data: Any) -> None:
+        live = [ws for ws in self.sockets if not ws.closed]
+        assert live, "no client is connected to the gateway"
+        await self._dispatch(live[-1], event, data)
+
+    # -- interactions ------------------------------------------------------------------
+
+    def _interaction(
+        self, kind: int, data: dict[str, Any], user_id: int, permissions: int, **extra: Any
+    ) -> dict[str, Any]:
+        interaction_id = self.next_id()
+        return {
+            "id": interaction_id,
+            "application_id": str(APP_ID),
+            "type": kind,
+            "token": f"tok-{interaction_id}",
+            "version": 1,
+            "guild_id": str(GUILD_ID),
+            "channel_id": str(CHANNEL_ID),
+            "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID)},
+            "member": {
+                "user": user(user_id, f"user{user_id % 1000}"),
+                "roles": [],
+                "joined_at": "2026-01-01T00:00:00.000000+00:00",
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+                "permissions": str(permissions),
+            },
+            "app_permissions": str(ALL_PERMISSIONS),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "attachment_size_limit": 8388608,
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "context": 0,
+            "data": data,
+            **extra,
+        }
+
+    async def _send_interaction(self, payload: dict[str, Any]) -> str:
+        self.dispatched[payload["id"]] = time.monotonic()
+        await self.send_event("INTERACTION_CREATE", payload)
+        return str(payload["id"])
+
+    async def slash(
+        self,
+        sub: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user_id: int,
+        permissions: int = MEMBER_PERMISSIONS,
+        focused: str | None = None,
+    ) -> str:
+        """`/meet <sub> opt:value …` (type 2), or its autocomplete (type 4) when `focused`."""
+        inner = [
+            {
+                "name": name,
+                "type": 3,
+                "value": value,
+                **({"focused": True} if name == focused else {}),
+            }
+            for name, value in (options or {}).items()
+        ]
+        command = self.commands.get(str(GUILD_ID)) or self.commands.get("global") or [{}]
+        data = {
+            "id": command[0].get("id", "1600000000000000000"),
+            "name": "meet",
+            "type": 1,
+            "guild_id": str(GUILD_ID),
+            "options": [{"name": sub, "type": 1, "options": inner}],
+        }
+        kind = 4 if focused else 2
+        return await self._send_interaction(self._interaction(kind, data, user_id, permissions))
+
+    async def click(
+        self, custom_id: str, message: dict[str, Any], *, user_id: int, permissions: int = 0
+    ) -> str:
+        """A button press (type 3, component_type 2) on `message`."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        payload = self._interaction(
+            3, data, user_id, permissions or MEMBER_PERMISSIONS, message=message
+        )
+        return await self._send_interaction(payload)
+
+    async def submit_modal(self, custom_id: str, fields: dict[str, str], *, user_id: int) -> str:
+        """A modal submit (type 5) with one text input per field."""
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
+            for key, value in fields.items()
+        ]
+        data = {"custom_id": custom_id, "components": rows}
+        return await self._send_interaction(self._interaction(5, data, user_id, MEMBER_PERMISSIONS))
+
+    def prompt_message(self, *custom_ids: str) -> dict[str, Any]:
+        """A bot message carrying buttons with these custom_ids (Discord only delivers
+        clicks on components that exist on the message)."""
+        row = [{"type": 2, "style": 2, "label": "x", "custom_id": c} for c in custom_ids]
+        body = {"content": "prompt", "components": [{"type": 1, "components": row}]}
+        return self._message(str(CHANNEL_ID), body, guild_id=str(GUILD_ID))
+
+    def card_message(self, sent: Sent) -> dict[str, Any]:
+        """The message object Discord would attach to a click on a posted card."""
+        return self._message(str(CHANNEL_ID), sent.body, guild_id=str(GUILD_ID))
+
+    # -- waiting and reading -------------------------------------------------------------
+
+    async def wait_for(self, predicate: Any, timeout: float = 5.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [s for s in self.sent if predicate(s)]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"nothing matched within {timeout}s; sent: {self.sent}")
+
+    def answers_to(self, interaction_id: str) -> list[Sent]:
+        token = f"tok-{interaction_id}"
+        found = []
+        for sent in self.sent:
+            if sent.kind == "callback" and sent.body.get("interaction_id") == interaction_id:
+                found.append(sent)
+        for record in self.requests:
+            if token in record.path and "/webhooks/" in record.path and record.body:
+                found.append(Sent("followup", json.loads(record.body)))
+        return found
+
+    def public(self) -> list[Sent]:
+        return [s for s in self.sent if s.public]
+
+
+@web.middleware
+async def _exact_json(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Discord sends `Content-Type: application/json` with no charset, and discord.py
+    reads a body as JSON only when the header is exactly that."""
+    response = await handler(request)
+    if isinstance(response, web.Response) and response.content_type == "application/json":
+        response.charset = None
+    return response
+
+
+def rate_limit(retry_after: float = 0.05) -> dict[str, Any]:
+    """fail() arguments for a 429 as Discord sends it (discord.py needs `Via` and the body)."""
+    return {
+        "body": {
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": False,
+        },
+        "headers": {
+            "Retry-After": str(retry_after),
+            "X-RateLimit-Limit": "5",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset-After": str(retry_after),
+            "X-RateLimit-Bucket": "emulated-bucket",
+            "X-RateLimit-Scope": "user",
+            "Via": "1.1 google",
+        },
+    }

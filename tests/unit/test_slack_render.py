@@ -1,0 +1,137 @@
+"""Block Kit rendering, the form's validation and the manifest, without any network."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import Block
+
+from adapters.slack import modal, render
+from adapters.slack.oauth import SCOPES, authorize_url
+from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply
+from bot.requests import CreateMeeting, CreateSeries
+
+START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+END = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def card(**changes: object) -> Card:
+    fields: dict[str, object] = {
+        "meeting_id": "abc234",
+        "title": "Retro <!here> & co",
+        "start": START,
+        "end": END,
+        "organizer_id": "UANA",
+        "provider_label": "Jitsi",
+        "join_url": "https://meet.jit.si/retro",
+        "status": "scheduled",
+    }
+    fields.update(changes)
+    return Card(**fields)  # type: ignore[arg-type]
+
+
+def valid(blocks: list[dict[str, object]]) -> None:
+    for raw in blocks:
+        parsed = Block.parse(raw)
+        assert parsed is not None, raw
+        parsed.validate_json()
+
+
+def test_card_shows_local_time_tokens_and_escaped_title() -> None:
+    blocks = render.card_blocks(card())
+    valid(blocks)
+    text = json.dumps(blocks)
+    assert (
+        f"<!date^{int(START.timestamp())}^{{date_short_pretty}} {{time}}|2026-11-23 15:00 UTC>"
+        in text
+    )
+    assert f"<!date^{int(END.timestamp())}^{{time}}|15:30 UTC>" in text
+    assert "Retro &lt;!here&gt; &amp; co" in text and "<!here>" not in text
+    actions = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert actions == ["meet_join", "meet_end", "meet_cancel"]
+
+
+def test_closed_card_has_no_buttons_and_says_so() -> None:
+    blocks = render.card_blocks(card(join_url=None, status="ended"))
+    valid(blocks)
+    assert all(b["type"] != "actions" for b in blocks)
+    assert "Ended" in json.dumps(blocks) and "meet.jit.si" not in json.dumps(blocks)
+
+
+def test_only_real_slack_ids_become_mentions() -> None:
+    assert render.mention("U012ABC") == "<@U012ABC>"
+    assert render.mention("<!channel>") == "@&lt;!channel&gt;"
+
+
+def test_reply_lists_items_and_private_links() -> None:
+    item = ListItem("abc234", "A <b>", START, END, "scheduled", "https://j/x", "Mon 16:00")
+    reply = Reply(
+        "Meetings (1):",
+        items=(item,),
+        private=(Private("Your host link.", "https://j/x#host"),),
+    )
+    blocks = render.reply_blocks(reply)
+    valid(blocks)
+    text = json.dumps(blocks)
+    assert "A &lt;b&gt;" in text and "https://j/x#host" in text
+    assert "https://j/x#host" not in render.reply_text(reply)
+
+
+def test_notice_carries_the_join_link() -> None:
+    notice = Notice(NoticeKind.REMINDER, "abc234", "Retro", "starts soon", "https://j/x", START)
+    blocks = render.notice_blocks(notice)
+    valid(blocks)
+    assert "https://j/x" in render.notice_text(notice)
+
+
+def values(**fields: str) -> dict[str, dict[str, dict[str, str | dict[str, str]]]]:
+    base = {"title": "Sync", "date": "2026-11-24", "time": "10:00", "duration": "45m"}
+    base.update(fields)
+    out: dict[str, dict[str, dict[str, str | dict[str, str]]]] = {
+        "title": {"value": {"value": base["title"]}},
+        "date": {"value": {"selected_date": base["date"]}},
+        "time": {"value": {"selected_time": base["time"]}},
+        "duration": {"value": {"value": base["duration"]}},
+    }
+    for key in ("repeat", "remind"):
+        if key in base:
+            out[key] = {"value": {"selected_option": {"value": base[key]}}}
+    return out
+
+
+def test_form_submission_builds_requests_in_the_users_zone() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    made = modal.read_submission(values(), now=NOW, tz=berlin)
+    assert isinstance(made, CreateMeeting)
+    assert made.start == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    assert made.duration is not None and made.duration.total_seconds() == 45 * 60
+    series = modal.read_submission(values(repeat="weekly"), now=NOW, tz=berlin)
+    assert isinstance(series, CreateSeries) and series.rule.days == frozenset({1})
+    assert modal.read_submission(values(time="25:00"), now=NOW, tz=berlin).keys() == {"time"}  # type: ignore[union-attr]
+    past = modal.read_submission(values(date="2026-11-01"), now=NOW, tz=berlin)
+    assert isinstance(past, dict) and "past" in past["time"]
+
+
+def test_form_view_is_valid_block_kit() -> None:
+    from slack_sdk.models.views import View
+
+    view = modal.schedule_view(modal.FormContext("C1", "Europe/Berlin"), NOW)
+    View(**view).validate_json()
+    assert modal.FormContext.load(view["private_metadata"]).channel_id == "C1"
+
+
+def test_manifest_asks_for_exactly_the_scopes_convene_uses() -> None:
+    manifest = (Path(__file__).resolve().parents[2] / "manifest.yml").read_text()
+    section = manifest.split("    bot:\n", 1)[1].split("settings:", 1)[0]
+    assert set(re.findall(r"^\s+- ([a-z:.]+)\s*$", section, re.MULTILINE)) == set(SCOPES)
+    assert "command: /meet" in manifest and "should_escape: false" in manifest
+
+
+def test_authorize_page_follows_the_api_url() -> None:
+    assert authorize_url("https://slack.com/api/") == "https://slack.com/oauth/v2/authorize"
+    assert authorize_url("https://slack-gov.com/api") == "https://slack-gov.com/oauth/v2/authorize"
