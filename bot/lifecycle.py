@@ -1,9 +1,10 @@
 """Everything that happens to a meeting after it is created, on time and exactly once.
 
 Storage is the source of truth and APScheduler only a timer: each open meeting
-has up to three events (reminder, start, end) derived from its row. At start
-the jobs are rebuilt from storage; a sweep every 30 s catches anything a timer
-missed (a clock jump, a job added by another process). Each firing is claimed
+has up to three events (reminder, start, end) derived from its row. Timers are
+kept only for the next ten minutes and planned again from storage every five;
+a sweep every 30 s catches anything a timer missed (a clock jump, a job added
+by another process). Each firing is claimed
 in storage before it acts (storage.deliveries), so two processes, a restart or
 the sweep racing a timer never act twice.
 """
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 LATE = timedelta(minutes=1)  # a notice this much past its time says it is late
 MAX_REMIND = timedelta(hours=24)
 SWEEP_SECONDS = 30
+HORIZON = timedelta(minutes=10)  # events further away get their timer later
 
 EndedHook = Callable[[Meeting], Awaitable[None]]
 
@@ -64,25 +66,41 @@ class Lifecycle:
     # -- timers -----------------------------------------------------------------
 
     def start(self) -> None:
-        """Rebuild every job from storage, then start the timer."""
+        """Rebuild the near jobs from storage, then start the timer."""
         if self.scheduler is None:
             return
-        count = 0
-        for meeting in meeting_rows.open_meetings(self.core.db, self.core.box):
-            self.plan(meeting)
-            count += 1
-        self.scheduler.add_job(
-            self.sweep, "interval", seconds=SWEEP_SECONDS, id="sweep", replace_existing=True,
-            coalesce=True, max_instances=1, misfire_grace_time=None,
-        )  # fmt: skip
+        count = self.plan_window()
+        for job_id, job, seconds in (
+            ("sweep", self.sweep, SWEEP_SECONDS),
+            ("horizon", self.plan_window, HORIZON.total_seconds() / 2),
+        ):
+            self.scheduler.add_job(
+                job, "interval", seconds=seconds, id=job_id, replace_existing=True,
+                coalesce=True, max_instances=1, misfire_grace_time=None,
+            )  # fmt: skip
         self.scheduler.start()
-        log.info("lifecycle started with %d open meetings", count)
+        log.info("lifecycle started; %d meetings have events in the next minutes", count)
 
-    def plan(self, meeting: Meeting) -> None:
+    def plan_window(self) -> int:
+        """Give every event due within HORIZON a timer; return how many meetings had one.
+
+        Only near events get APScheduler jobs, so 100,000 pending meetings cost a
+        query at start, not 300,000 jobs; this runs again every HORIZON / 2."""
+        until = self.core.clock() + HORIZON
+        count = 0
+        for meeting in meeting_rows.open_meetings_due(
+            self.core.db, until, MAX_REMIND, self.core.box
+        ):
+            count += self.plan(meeting)
+        return count
+
+    def plan(self, meeting: Meeting) -> int:
+        """Timers for this meeting's events due within HORIZON (1 if any, else 0)."""
         if self.scheduler is None:
-            return
+            return 0
         now = self.core.clock()
-        for event, due in planned_events(meeting):
+        near = [(event, due) for event, due in planned_events(meeting) if due <= now + HORIZON]
+        for event, due in near:
             self.scheduler.add_job(
                 self.fire,
                 "date",
@@ -92,6 +110,7 @@ class Lifecycle:
                 replace_existing=True,
                 misfire_grace_time=None,  # never drop a late job; fire() decides what late means
             )
+        return 1 if near else 0
 
     def forget(self, meeting_id: str) -> None:
         if self.scheduler is None:

@@ -177,3 +177,20 @@ async def test_meeting_created_inside_its_reminder_window_gets_no_late_reminder(
     h.clock.advance(minutes=5)
     await h.lifecycle.sweep()
     assert kinds(h) == [NoticeKind.STARTING]
+
+
+async def test_far_meetings_get_timers_only_when_they_come_near() -> None:
+    """Timers exist for the next minutes only; far events are planned as they approach."""
+    scheduler = AsyncIOScheduler(timezone=UTC)  # never started: we only read its jobs
+    async with harness(scheduler=scheduler) as h:
+        near = await schedule(h, "/meet Near in 20m remind 15m")
+        far = await schedule(h, "/meet Far tomorrow 10:00")
+        jobs = {job.id for job in scheduler.get_jobs()}
+        assert f"reminder:{near.id}" in jobs and not any(far.id in job for job in jobs)
+        h.clock.set(far.start - timedelta(minutes=11))  # reminder due in 1, start in 11
+        h.lifecycle.plan_window()
+        assert f"reminder:{far.id}" in {job.id for job in scheduler.get_jobs()}
+        h.clock.set(far.start - timedelta(minutes=9))
+        h.lifecycle.plan_window()
+        jobs = {job.id for job in scheduler.get_jobs()}
+        assert {f"reminder:{far.id}", f"start:{far.id}"} <= jobs
