@@ -3,9 +3,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.fakes import Harness, harness
+from tests.fakes import Harness, Sleeps, harness
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
 
 
 @pytest.fixture

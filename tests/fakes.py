@@ -20,13 +20,20 @@ from bot.core import Core
 from bot.lifecycle import Lifecycle
 from bot.messages import Card, Notice, Private, Reply
 from bot.models import Caller, Place, WorkspaceSettings
-from bot.ports import DeliveryError, Provider, ProviderSource
+from bot.ports import Capabilities, DeliveryError, Provider, ProviderSource, Room, RoomSpec
 from bot.providers import ProviderPool
 from bot.service import MeetingService
 from storage.db import open_database
 from storage.secrets import SecretBox
 
 TEST_KEY = "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg="
+
+
+class Sleeps(list[float]):
+    """Stands in for asyncio.sleep: records the delays instead of waiting."""
+
+    async def __call__(self, delay: float) -> None:
+        self.append(delay)
 
 
 class FakeClock:
@@ -94,6 +101,27 @@ class FakePlatform:
         parts += [repr(card) for _, _, card in self.updates]
         parts += [repr(notice) for _, notice, _ in self.notices]
         return "\n".join(parts)
+
+
+class StubProvider:
+    """A Provider that gives every meeting its own room and succeeds quietly.
+    Subclasses make failures happen where a test needs them."""
+
+    name = "jitsi"
+    label = "Jitsi"
+    capabilities = Capabilities()
+
+    async def create_room(self, spec: RoomSpec) -> Room:
+        return Room(room_id=spec.meeting_id, join_url=f"https://video.example/{spec.meeting_id}")
+
+    async def end_room(self, room_id: str) -> None:
+        return None
+
+    async def room_status(self, room_id: str) -> str | None:
+        return None
+
+    async def check(self) -> None:
+        return None
 
 
 class StaticProviders:

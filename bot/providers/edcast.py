@@ -103,10 +103,9 @@ class EdCastProvider:
         return Room(room_id=str(meeting_id), join_url=join_link, host_note=HOST_NOTE, extra=extra)
 
     async def end_room(self, room_id: str) -> None:
-        try:
-            _unwrap(await self.http.request("DELETE", f"meetings/{quote(room_id, safe='')}"))
-        except errors.NotFound:
-            return
+        response = await self.http.delete(f"meetings/{quote(room_id, safe='')}")
+        if response is not None:
+            _unwrap(response)
 
     async def room_status(self, room_id: str) -> str | None:
         """EdCast has no single-meeting read, so look the meeting up in the list.

@@ -134,17 +134,13 @@ class Eyeson:
         Either may not exist (an instant room has no permalink; an idle permalink
         no running meeting): 404 and 410 count as already gone."""
         for path in (f"/rooms/{room_id}", f"/permalink/{room_id}"):
-            try:
-                await self.http.request("DELETE", path)
-            except errors.NotFound:
-                continue
+            await self.http.delete(path)
 
     async def room_status(self, room_id: str) -> str | None:
         if await self._running(room_id):
             return "open"
-        try:
-            response = await self.http.request("GET", f"/permalink/{room_id}")
-        except errors.NotFound:
+        response = await self.http.get_or_none(f"/permalink/{room_id}")
+        if response is None:
             return "ended"
         permalink = _permalink(response)
         expires = permalink.get("expires_at") if permalink else None

@@ -190,6 +190,20 @@ class ProviderHTTP:
                 raise failure
             await self._sleep(delay)
 
+    async def delete(self, path: str) -> httpx.Response | None:
+        """DELETE where a resource that is already gone (404/410) counts as done."""
+        try:
+            return await self.request("DELETE", path)
+        except errors.NotFound:
+            return None
+
+    async def get_or_none(self, path: str) -> httpx.Response | None:
+        """GET that answers None for a resource that no longer exists (404/410)."""
+        try:
+            return await self.request("GET", path)
+        except errors.NotFound:
+            return None
+
     def classify(self, response: httpx.Response, retry_after: float | None) -> errors.ProviderError:
         """Turn a non-2xx response into an error; providers override for special bodies."""
         return error_for_status(self.label, response.status_code, retry_after)

@@ -161,15 +161,11 @@ class Metered:
         return token
 
     async def end_room(self, room_id: str) -> None:
-        try:
-            await self.http.request("DELETE", f"/room/{quote(room_id)}")
-        except errors.NotFound:
-            return
+        await self.http.delete(f"/room/{quote(room_id)}")
 
     async def room_status(self, room_id: str) -> str | None:
-        try:
-            response = await self.http.request("GET", f"/room/{quote(room_id)}")
-        except errors.NotFound:
+        response = await self.http.get_or_none(f"/room/{quote(room_id)}")
+        if response is None:
             return "ended"
         room = _json(response)
         expires = room.get("expireUnixSec")

@@ -151,10 +151,10 @@ class UpclassProvider:
         return await self.room_status(room_id) == "ended"
 
     async def room_status(self, room_id: str) -> str | None:
-        try:
-            meeting = _json(await self.http.request("GET", _meeting(room_id)))
-        except errors.NotFound:
+        response = await self.http.get_or_none(_meeting(room_id))
+        if response is None:
             return "ended"
+        meeting = _json(response)
         return STATUSES.get(str(meeting.get("status")))
 
     async def check(self) -> None:

@@ -176,15 +176,11 @@ class Whereby:
 
     async def end_room(self, room_id: str) -> None:
         """DELETE is idempotent at Whereby; a 404/410 also means already gone."""
-        try:
-            await self.http.request("DELETE", f"/meetings/{room_id}")
-        except errors.NotFound:
-            return
+        await self.http.delete(f"/meetings/{room_id}")
 
     async def room_status(self, room_id: str) -> str | None:
-        try:
-            response = await self.http.request("GET", f"/meetings/{room_id}")
-        except errors.NotFound:
+        response = await self.http.get_or_none(f"/meetings/{room_id}")
+        if response is None:
             return "ended"
         meeting = self._meeting(response)
         end = _parse_time(meeting.get("endDate"))

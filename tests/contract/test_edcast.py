@@ -49,12 +49,6 @@ async def base(emulator: EdCastEmulator) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 def sleeps() -> list[float]:
     return []
 

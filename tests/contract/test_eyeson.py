@@ -15,14 +15,10 @@ from bot.providers import build_provider, errors
 from bot.providers.eyeson import Eyeson
 from tests.emulators.base import serve
 from tests.emulators.eyeson import EyesonEmulator
+from tests.fakes import Sleeps
 
 KEY = "ey-secret-key-0123456789"
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-
-
-class Sleeps(list[float]):
-    async def __call__(self, delay: float) -> None:
-        self.append(delay)
 
 
 def spec_for(instant: bool = True) -> RoomSpec:
@@ -37,22 +33,11 @@ def spec_for(instant: bool = True) -> RoomSpec:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 async def emulator() -> AsyncIterator[EyesonEmulator]:
     emulator = EyesonEmulator(api_key=KEY)
     async with serve(emulator.app) as base:
         emulator.base = base  # type: ignore[attr-defined]
         yield emulator
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 def provider(

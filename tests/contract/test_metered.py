@@ -17,16 +17,12 @@ from bot.providers.metered import Metered, room_name, site_url
 from bot.providers.webhooks import metered_webhook_token, verify_metered
 from tests.emulators.base import serve
 from tests.emulators.metered import MeteredEmulator
+from tests.fakes import Sleeps
 
 KEY = "mt-secret-key-0123456789"
 PUBLIC = "https://convene.example.org"
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 END = START + timedelta(minutes=30)
-
-
-class Sleeps(list[float]):
-    async def __call__(self, delay: float) -> None:
-        self.append(delay)
 
 
 def spec_for(instant: bool = True, title: str = "Sprint Demo") -> RoomSpec:
@@ -36,22 +32,11 @@ def spec_for(instant: bool = True, title: str = "Sprint Demo") -> RoomSpec:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 async def emulator() -> AsyncIterator[MeteredEmulator]:
     emulator = MeteredEmulator(secret_key=KEY)
     async with serve(emulator.app) as base:
         emulator.base = base  # type: ignore[attr-defined]
         yield emulator
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 def provider(

@@ -45,12 +45,6 @@ async def base(emulator: UpclassEmulator) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 def sleeps() -> list[float]:
     return []
 

@@ -27,15 +27,11 @@ from bot.providers import build_provider, errors
 from bot.providers.whereby import PREFIX_MAX, Whereby, request_prefix, room_name_prefix
 from tests.emulators.base import serve
 from tests.emulators.whereby import WherebyEmulator
+from tests.fakes import Sleeps
 
 KEY = "wb-secret-key-0123456789"
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 SPEC_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "whereby-openapi.json"
-
-
-class Sleeps(list[float]):
-    async def __call__(self, delay: float) -> None:
-        self.append(delay)
 
 
 def spec_for(title: str = "Weekly Sync", invitees: int = 3, instant: bool = True) -> RoomSpec:
@@ -51,22 +47,11 @@ def spec_for(title: str = "Weekly Sync", invitees: int = 3, instant: bool = True
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
 async def emulator() -> AsyncIterator[WherebyEmulator]:
     emulator = WherebyEmulator(api_key=KEY)
     async with serve(emulator.app) as base:
         emulator.base = base  # type: ignore[attr-defined]
         yield emulator
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 def provider(

@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.providers import errors
 from bot.providers.http import ProviderHTTP, backoff
 from tests.emulators.base import Emulator, serve
+from tests.fakes import Sleeps
 
 SECRET = "query-secret-123"
 
@@ -26,19 +27,6 @@ class Echo(Emulator):
 
     async def ok(self, request: web.Request) -> web.StreamResponse:
         return web.json_response({"ok": True})
-
-
-class Sleeps(list[float]):
-    """Stands in for asyncio.sleep: records the delays instead of waiting."""
-
-    async def __call__(self, delay: float) -> None:
-        self.append(delay)
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 @pytest.fixture

@@ -6,16 +6,13 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from bot.config import Settings
 from bot.messages import NoticeKind
 from bot.models import MeetingStatus
-from bot.ports import Capabilities, Room, RoomSpec
+from bot.ports import Room, RoomSpec
 from bot.providers.errors import Unavailable
-from bot.providers.jitsi import build as build_jitsi
-from tests.fakes import FakeClock, Harness, StaticProviders, harness
+from tests.fakes import FakeClock, Harness, StaticProviders, StubProvider, harness
 
 
 def series_id(reply_text: str) -> str:
@@ -155,31 +152,17 @@ async def test_only_owner_or_admin_manage_a_series(h: Harness) -> None:
     assert (await h.platform.run(f"/meet pause {sid}", user="boss", admin=True)).ok
 
 
-class Flaky:
-    """Jitsi rooms, after `failures` Unavailable answers."""
-
-    name = "jitsi"
-    label = "Jitsi"
-    capabilities = Capabilities()
+class Flaky(StubProvider):
+    """Rooms after `failures` Unavailable answers."""
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
-        self.real = build_jitsi(Settings(), httpx.AsyncClient())
 
     async def create_room(self, spec: RoomSpec) -> Room:
         if self.failures:
             self.failures -= 1
             raise Unavailable("Jitsi")
-        return await self.real.create_room(spec)
-
-    async def end_room(self, room_id: str) -> None:
-        return None
-
-    async def room_status(self, room_id: str) -> str | None:
-        return None
-
-    async def check(self) -> None:
-        return None
+        return await super().create_room(spec)
 
 
 async def test_provider_trouble_is_retried_then_reported_never_silent() -> None:

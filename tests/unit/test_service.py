@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
 from bot.models import MeetingStatus
-from bot.ports import Capabilities, DeliveryError, Room, RoomSpec
+from bot.ports import DeliveryError, Room, RoomSpec
 from bot.providers.errors import QuotaError
-from tests.fakes import Harness, StaticProviders, harness
+from tests.fakes import Harness, StaticProviders, StubProvider, harness
 
 
 async def test_instant_meeting_posts_join_link_publicly_and_host_link_privately(h: Harness) -> None:
@@ -145,22 +145,12 @@ async def test_unknown_time_zone_suggests_real_ones(h: Harness) -> None:
     assert not reply.ok and "Europe/Berlin" in reply.text
 
 
-class _BrokeProvider:
+class _BrokeProvider(StubProvider):
     name = "edcast"
     label = "EdCast"
-    capabilities = Capabilities()
 
     async def create_room(self, spec: RoomSpec) -> Room:
         raise QuotaError("EdCast", "EdCast's free plan allows 10 API meetings a month.")
-
-    async def end_room(self, room_id: str) -> None:
-        return None
-
-    async def room_status(self, room_id: str) -> str | None:
-        return None
-
-    async def check(self) -> None:
-        return None
 
 
 async def test_provider_failure_is_one_sentence_and_leaves_nothing_behind() -> None:
