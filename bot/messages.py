@@ -88,6 +88,7 @@ class Reply:
     private: tuple[Private, ...] = ()
     items: tuple[ListItem, ...] = field(default_factory=tuple)
     open_form: bool = False  # the adapter should open its scheduling form
+    offer_form: bool = False  # the adapter may offer a button that opens it (help)
 
 
 def card_for(meeting: Meeting, provider_label: str) -> Card:

@@ -109,7 +109,7 @@ class MeetingService:
             case Configure(key, value):
                 return self.configure(caller, key, value)
             case Help():
-                return Reply(HELP)
+                return Reply(HELP, offer_form=True)
             case OpenScheduleForm():
                 return Reply(
                     "Opening the scheduling form. Where there is no form, type it instead: "

@@ -1,9 +1,10 @@
-"""Bolt listeners: `/meet`, the card's buttons and the scheduling form.
+"""Bolt listeners: `/meet`, the card's buttons, the feedback buttons and the modals.
 
 Every listener acknowledges first (Slack allows 3 seconds, a provider may take
 longer), then asks Slack who the user is, runs the service and answers
 privately. Ids come from the verified request, never from a button's value;
-the service itself checks who may end or cancel what.
+the service itself checks who may end or cancel what, and records a rating for
+the verified user who clicked, whatever the button's value says.
 """
 
 from __future__ import annotations
@@ -18,18 +19,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import modal, render
 from adapters.slack.callers import Callers
-from bot.help import HELP
 from bot.messages import Reply
 from bot.models import Caller
-from bot.requests import CancelMeeting, EndMeeting
+from bot.requests import CancelMeeting, EndMeeting, RateMeeting
 from bot.service import OOPS, MeetingService
 
 log = logging.getLogger(__name__)
 
-FEEDBACK_SOON = "Thank you! Feedback from Slack arrives in the next version of convene."
 FORM_FAILED = (
     "The scheduling form could not be opened; type the meeting instead: "
     "/meet Design review at 15:00 for 45m"
+)
+COMMENT_FAILED = (
+    "The comment form could not be opened; type it instead: /meet rate {id} 4 your comment"
 )
 
 
@@ -43,9 +45,10 @@ class Handlers:
         app.action(re.compile(f"^({render.END_ACTION}|{render.CANCEL_ACTION})$"))(self.close)
         app.action(render.OPEN_FORM_ACTION)(self.open_form_button)
         app.action(re.compile(f"^({render.JOIN_ACTION}|{render.LINK_ACTION})"))(self.link_clicked)
-        app.action(re.compile("^feedback_"))(self.feedback_button)
+        app.action(re.compile(f"^{render.RATE_PREFIX}[1-5]$"))(self.rate_button)
+        app.action(render.COMMENT_ACTION)(self.comment_button)
         app.view(modal.CALLBACK_ID)(self.schedule_submitted)
-        app.view("meet_feedback")(self.feedback_submitted)
+        app.view(modal.COMMENT_CALLBACK_ID)(self.comment_submitted)
 
     # -- /meet ---------------------------------------------------------------------------
 
@@ -66,7 +69,9 @@ class Handlers:
                 str(context.user_id or command.get("user_id") or ""),
                 str(command.get("user_name") or ""),
             )
-            reply = await self.service.run_text(caller, str(command.get("text") or ""))
+            # Slack sends &, < and > typed in the command as &amp;, &lt; and &gt;.
+            text = render.unescape(str(command.get("text") or ""))
+            reply = await self.service.run_text(caller, text)
             if reply.open_form:
                 if await self.open_form(client, str(command.get("trigger_id") or ""), caller):
                     return
@@ -80,7 +85,7 @@ class Handlers:
         """The private answer through the command's response_url."""
         response = await respond(
             text=render.reply_text(reply),
-            blocks=render.reply_blocks(reply, offer_form=reply.text == HELP),
+            blocks=render.reply_blocks(reply, offer_form=reply.offer_form),
             response_type="ephemeral",
             replace_original=False,
         )
@@ -148,12 +153,80 @@ class Handlers:
         """Link buttons open in the browser; Slack still tells the app, which just says OK."""
         await ack()
 
-    async def feedback_button(self, ack: AsyncAck, respond: AsyncRespond) -> None:
-        await ack()
-        await self.answer(respond, Reply(FEEDBACK_SOON))
+    # -- feedback -------------------------------------------------------------------------
 
-    async def feedback_submitted(self, ack: AsyncAck) -> None:
+    async def rate_button(
+        self,
+        ack: AsyncAck,
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """A rating 1–5 from the verified user; the value only names the meeting."""
         await ack()
+        meeting_id = str(action.get("value") or "")[:40]
+        score = render.score_of(str(action.get("action_id") or ""))
+        try:
+            caller = await self._button_caller(client, context)
+            reply = await self.service.handle(caller, RateMeeting(meeting_id, score))
+        except Exception:
+            log.exception("a rating button failed after it was acknowledged")
+            reply = Reply(OOPS, ok=False)
+        await self.answer(respond, reply)
+
+    async def comment_button(
+        self,
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """Opens the comment form; it remembers the meeting and where to answer."""
+        await ack()
+        meeting_id = str(action.get("value") or "")[:40]
+        channel_id = str(context.channel_id or "")
+        try:
+            caller = await self._button_caller(client, context)
+            meeting = self.service.core.find_meeting(caller, meeting_id)
+            view = modal.comment_view(
+                modal.CommentContext(meeting_id, channel_id), meeting.title if meeting else None
+            )
+            await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
+            return
+        except SlackApiError as exc:
+            log.warning("views.open for a comment failed: %s", exc.response.get("error"))
+        except Exception:
+            log.exception("the comment button failed after it was acknowledged")
+        await self.answer(respond, Reply(COMMENT_FAILED.format(id=meeting_id), ok=False))
+
+    async def comment_submitted(
+        self,
+        ack: AsyncAck,
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """A comment alone (any earlier rating stays); the answer goes to the channel privately."""
+        form = modal.CommentContext.load(view.get("private_metadata"))
+        values = (view.get("state") or {}).get("values") or {}
+        comment = modal.read_comment(values)
+        if isinstance(comment, dict):
+            await ack(response_action="errors", errors=comment)
+            return
+        await ack()
+        user_id = str(context.user_id or "")
+        try:
+            caller = await self.callers.caller(
+                client, str(context.team_id or ""), form.channel_id, user_id
+            )
+            reply = await self.service.handle(caller, RateMeeting(form.meeting_id, None, comment))
+        except Exception:
+            log.exception("a feedback comment failed after it was acknowledged")
+            reply = Reply(OOPS, ok=False)
+        await self.post_private(client, form.channel_id, user_id, reply)
 
     # -- the scheduling form ---------------------------------------------------------------
 
@@ -180,12 +253,18 @@ class Handlers:
         except Exception:
             log.exception("the scheduling form failed after it was acknowledged")
             reply = Reply(OOPS, ok=False)
+        await self.post_private(client, form.channel_id, user_id, reply)
+
+    async def post_private(
+        self, client: AsyncWebClient, channel_id: str, user_id: str, reply: Reply
+    ) -> None:
+        """A modal has no response_url: its answer is an ephemeral message in the channel."""
         try:
             await client.chat_postEphemeral(
-                channel=form.channel_id,
+                channel=channel_id,
                 user=user_id,
                 text=render.reply_text(reply),
                 blocks=render.reply_blocks(reply),
             )
         except SlackApiError as exc:
-            log.warning("the form's private answer failed: %s", exc.response.get("error"))
+            log.warning("a form's private answer failed: %s", exc.response.get("error"))

@@ -125,5 +125,5 @@ class SlackMessenger:
             channel=place.channel_id,
             user=user_id,
             text=render.escape(note.text),
-            blocks=[render.private_block(note, 0)],
+            blocks=render.private_blocks(note),
         )

@@ -1,8 +1,10 @@
-"""The scheduling form (`/meet schedule`): the modal's view and reading a submission.
+"""The modals: the scheduling form (`/meet schedule`) and the feedback comment.
 
-The submission is validated with the same grammar helpers as typed commands, so
-the form and the text accept exactly the same times and lengths; a bad field
-comes back as an error under that field (`response_action: errors`).
+The scheduling submission is validated with the same grammar helpers as typed
+commands, so the form and the text accept exactly the same times and lengths; a
+bad field comes back as an error under that field (`response_action: errors`).
+The comment form carries the meeting and the channel to answer in; an empty
+comment is refused the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from bot.requests import CreateMeeting, CreateSeries, GrammarError, Request
 from bot.timefmt import zone_or_none
 
 CALLBACK_ID = "meet_schedule"
+COMMENT_CALLBACK_ID = "feedback_comment"
+COMMENT_BLOCK = "comment"
+MAX_COMMENT = 1000  # what convene keeps of a comment
 VALUE = "value"  # the action_id of every input element
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 REPEATS = (
@@ -194,3 +199,62 @@ def _days(repeat: str, day: str) -> str | None:
         except ValueError:
             return None
     return {"weekdays": "weekday", "daily": "day"}.get(repeat)
+
+
+# ---- the feedback comment ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommentContext:
+    """What the comment form carries in private_metadata: the meeting, where to answer."""
+
+    meeting_id: str
+    channel_id: str
+
+    def dump(self) -> str:
+        return json.dumps({"meeting": self.meeting_id, "channel": self.channel_id})
+
+    @classmethod
+    def load(cls, raw: str | None) -> CommentContext:
+        try:
+            data = json.loads(raw or "{}")
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        return cls(str(data.get("meeting", ""))[:40], str(data.get("channel", "")))
+
+
+def comment_view(context: CommentContext, title: str | None = None) -> dict[str, Any]:
+    """A one-field modal; the rating stays on the buttons."""
+    about = f"“{title}”" if title else f"meeting {context.meeting_id}"
+    return {
+        "type": "modal",
+        "callback_id": COMMENT_CALLBACK_ID,
+        "private_metadata": context.dump(),
+        "title": plain("Meeting feedback", 24),
+        "submit": plain("Send", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            _input(
+                COMMENT_BLOCK,
+                f"Your comment on {about}",
+                {
+                    "type": "plain_text_input",
+                    "action_id": VALUE,
+                    "multiline": True,
+                    "max_length": MAX_COMMENT,
+                    "placeholder": plain("What went well, what could be better?"),
+                },
+                hint="The organizer sees it in the feedback summary.",
+            )
+        ],
+    }
+
+
+def read_comment(values: dict[str, Any]) -> str | dict[str, str]:
+    """The comment, or {block_id: sentence} when there is nothing to send."""
+    comment = _value(values, COMMENT_BLOCK).strip()
+    if not comment:
+        return {COMMENT_BLOCK: "Write a few words, or close this form to send nothing."}
+    return comment[:MAX_COMMENT]

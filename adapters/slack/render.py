@@ -24,11 +24,27 @@ CANCEL_ACTION = "meet_cancel"
 JOIN_ACTION = "meet_join"  # link buttons still send an action, which is only acknowledged
 LINK_ACTION = "meet_link"
 OPEN_FORM_ACTION = "meet_open_schedule"
+RATE_PREFIX = "feedback_"  # rating buttons are feedback_1 … feedback_5, value = meeting id
+COMMENT_ACTION = "feedback_comment"  # opens the comment modal, value = meeting id
+SCORES = range(1, 6)
+
+
+_ESCAPED = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+_ESCAPED_RE = re.compile("|".join(_ESCAPED))
 
 
 def escape(text: str) -> str:
     """Slack's mrkdwn control characters; escaping them also defuses <!channel> and <@U…>."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """The inverse of `escape`, for the text Slack sends: it escapes exactly these three.
+
+    One pass, so "&amp;lt;" (someone typed "&lt;") becomes "&lt;" and not "<".
+    Mentions such as <@U123> arrive unescaped and are left as they are.
+    """
+    return _ESCAPED_RE.sub(lambda match: _ESCAPED[match.group()], text)
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -157,6 +173,7 @@ _NOTICE_PREFIX = {
     NoticeKind.ENDED: "",
     NoticeKind.FAILURE: ":warning: ",
     NoticeKind.INFO: "",
+    NoticeKind.FEEDBACK: ":speech_balloon: ",
 }
 
 
@@ -173,7 +190,27 @@ def notice_blocks(notice: Notice) -> list[Block]:
     text = notice_text(notice)
     if notice.join_url:
         return [mrkdwn_section(text, link_button("Join", notice.join_url, JOIN_ACTION, True))]
+    if notice.kind is NoticeKind.FEEDBACK:
+        return [mrkdwn_section(text), feedback_actions(notice.meeting_id)]
     return [mrkdwn_section(text)]
+
+
+# ---- feedback buttons ----------------------------------------------------------------
+
+
+def feedback_actions(meeting_id: str) -> Block:
+    """Rating buttons 1–5 and "Add a comment"; each value only names the meeting."""
+    buttons = [_action_button(str(score), f"{RATE_PREFIX}{score}", meeting_id) for score in SCORES]
+    buttons.append(_action_button("Add a comment", COMMENT_ACTION, meeting_id))
+    return {"type": "actions", "elements": buttons}
+
+
+def score_of(action_id: str) -> int | None:
+    """The score a rating button stands for; None for anything else."""
+    digits = action_id.removeprefix(RATE_PREFIX)
+    if action_id.startswith(RATE_PREFIX) and digits.isdigit() and int(digits) in SCORES:
+        return int(digits)
+    return None
 
 
 # ---- private replies -------------------------------------------------------------------
@@ -206,6 +243,14 @@ def private_block(note: Private, index: int) -> Block:
     )
 
 
+def private_blocks(note: Private, index: int = 0) -> list[Block]:
+    """A private note, with the rating buttons when it asks for feedback."""
+    blocks = [private_block(note, index)]
+    if note.feedback_meeting_id:
+        blocks.append(feedback_actions(note.feedback_meeting_id))
+    return blocks
+
+
 def reply_blocks(reply: Reply, *, offer_form: bool = False) -> list[Block]:
     """The ephemeral answer: its text, a tidy list, private notes with their links."""
     blocks = [mrkdwn_section(_reply_body(reply))]
@@ -214,7 +259,8 @@ def reply_blocks(reply: Reply, *, offer_form: bool = False) -> list[Block]:
     if len(reply.items) > len(shown):
         more = len(reply.items) - len(shown)
         blocks.append(mrkdwn_section(f"…and {more} more."))
-    blocks.extend(private_block(note, i) for i, note in enumerate(reply.private))
+    for i, note in enumerate(reply.private):
+        blocks.extend(private_blocks(note, i))
     if offer_form:
         button = {
             "type": "button",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_slack_rig import (
+from tests.e2e.slack_rig import (
     SPEC,
     Rig,
     SlowProvider,

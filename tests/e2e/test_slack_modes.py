@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.test_slack_rig import Rig, block_problems, running
+from tests.e2e.slack_rig import Rig, block_problems, running
 from tests.emulators import slack as emu
 
 
@@ -84,14 +84,6 @@ async def test_help_offers_the_form_as_a_button(tmp_path: Path) -> None:
         await rig.client.interaction(emu.action_payload("meet_open_schedule", "", response_url=url))
         [opened] = await rig.slack.wait_for("views.open")
         assert opened.params["trigger_id"] == "trigger-2"
-
-
-async def test_feedback_buttons_answer_politely(tmp_path: Path) -> None:
-    async with running(tmp_path) as rig:
-        url = rig.slack.response_url_for("fb")
-        await rig.client.interaction(emu.action_payload("feedback_good", "m1", response_url=url))
-        [reply] = await rig.slack.wait_for_responses()
-        assert reply["response_type"] == "ephemeral" and "Thank you" in reply["text"]
 
 
 def installed_teams(db_path: Path) -> list[str]:

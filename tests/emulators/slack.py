@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -250,6 +251,24 @@ def _error(code: str) -> web.Response:
 
 # ---- signed requests to convene --------------------------------------------------------
 
+# Slack's own markup in command text (user, channel and group mentions, special
+# mentions, links) reaches the app as is; everything else typed has &, < and > escaped.
+_MARKUP = re.compile(r"<(?:[@#!][^<>\s]*|https?://[^<>\s]*)(?:\|[^<>]*)?>")
+
+
+def slack_escape(typed: str) -> str:
+    """The command text as Slack sends it for what the user typed."""
+    out, last = [], 0
+    for token in _MARKUP.finditer(typed):
+        out.append(_escape(typed[last : token.start()]) + token.group())
+        last = token.end()
+    out.append(_escape(typed[last:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
 
 def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
     base = f"v0:{timestamp}:{body}".encode()
@@ -264,7 +283,9 @@ def command_payload(
     channel: str = "CGENERAL",
     user: str = "UANA",
     trigger_id: str = "trigger-1",
+    raw: bool = False,
 ) -> dict[str, str]:
+    """What Slack posts for `/meet <text>`; `raw` sends the text without Slack's escaping."""
     return {
         "token": "deprecated-verification-token",
         "team_id": team,
@@ -274,7 +295,7 @@ def command_payload(
         "user_id": user,
         "user_name": user.lower(),
         "command": "/meet",
-        "text": text,
+        "text": text if raw else slack_escape(text),
         "api_app_id": "ACONVENE",
         "response_url": response_url,
         "trigger_id": trigger_id,
@@ -289,31 +310,45 @@ def action_payload(
     team: str = TEAM,
     channel: str = "CGENERAL",
     user: str = "UANA",
+    block_id: str = "meet_card",
+    ephemeral: bool = False,
+    trigger_id: str = "trigger-2",
 ) -> dict[str, Any]:
-    return {
+    """A button click; `ephemeral` when it was on a message only the clicker sees."""
+    container: dict[str, Any] = {"type": "message", "channel_id": channel}
+    container.update({"is_ephemeral": True} if ephemeral else {"message_ts": "1700000001.000100"})
+    payload = {
         "type": "block_actions",
         "team": {"id": team, "domain": "convene-test"},
         "user": {"id": user, "username": user.lower(), "team_id": team},
         "api_app_id": "ACONVENE",
-        "trigger_id": "trigger-2",
+        "trigger_id": trigger_id,
         "channel": {"id": channel, "name": "general"},
-        "container": {"type": "message", "message_ts": "1700000001.000100", "channel_id": channel},
+        "container": container,
         "message": {"ts": "1700000001.000100", "text": "card"},
         "response_url": response_url,
         "actions": [
             {
                 "type": "button",
                 "action_id": action_id,
-                "block_id": "meet_card",
+                "block_id": block_id,
                 "value": value,
                 "action_ts": "1700000002.000000",
             }
         ],
     }
+    if ephemeral:
+        del payload["message"]  # Slack sends no message for an ephemeral one
+    return payload
 
 
 def view_payload(
-    values: dict[str, Any], private_metadata: str, *, team: str = TEAM, user: str = "UANA"
+    values: dict[str, Any],
+    private_metadata: str,
+    *,
+    team: str = TEAM,
+    user: str = "UANA",
+    callback_id: str = "meet_schedule",
 ) -> dict[str, Any]:
     return {
         "type": "view_submission",
@@ -324,7 +359,7 @@ def view_payload(
             "id": "VSCHEDULE",
             "team_id": team,
             "type": "modal",
-            "callback_id": "meet_schedule",
+            "callback_id": callback_id,
             "private_metadata": private_metadata,
             "state": {"values": values},
         },

@@ -89,6 +89,49 @@ def test_notice_carries_the_join_link() -> None:
     assert "https://j/x" in render.notice_text(notice)
 
 
+def test_feedback_prompts_carry_five_ratings_and_a_comment_button() -> None:
+    notice = Notice(NoticeKind.FEEDBACK, "abc234", "Retro", "has ended. How was it?")
+    note = Private("How was “Retro”?", feedback_meeting_id="abc234")
+    for blocks in (render.notice_blocks(notice), render.private_blocks(note)):
+        valid(blocks)
+        actions = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+        assert [e["action_id"] for e in actions] == [
+            *(f"feedback_{n}" for n in range(1, 6)),
+            "feedback_comment",
+        ]
+        assert {e["value"] for e in actions} == {"abc234"}
+    plain_note = render.private_blocks(Private("Your host link.", "https://j/x#host"))
+    assert all(b["type"] != "actions" for b in plain_note)
+
+
+def test_scores_come_only_from_the_five_rating_buttons() -> None:
+    assert [render.score_of(f"feedback_{n}") for n in range(0, 7)] == [None, 1, 2, 3, 4, 5, None]
+    assert render.score_of("feedback_comment") is None
+    assert render.score_of("meet_end") is None
+
+
+def test_unescape_undoes_exactly_what_slack_escapes() -> None:
+    assert render.unescape("Q&amp;A &lt;v2&gt;") == "Q&A <v2>"
+    assert render.unescape("&amp;lt; stays one level") == "&lt; stays one level"
+    assert render.unescape("<@U123|ana> &quot; &#39;") == "<@U123|ana> &quot; &#39;"
+    for text in ("a & b", "<!channel>", "&amp;&lt;"):
+        assert render.unescape(render.escape(text)) == text
+
+
+def test_comment_form_carries_meeting_and_channel_and_refuses_blank() -> None:
+    context = modal.CommentContext("abc234", "CGENERAL")
+    view = modal.comment_view(context, "Retro")
+    assert view["callback_id"] == "feedback_comment"
+    assert modal.CommentContext.load(view["private_metadata"]) == context
+    assert modal.CommentContext.load("not json") == modal.CommentContext("", "")
+    valid(view["blocks"])
+    blank = {"comment": {"value": {"value": "  \n "}}}
+    refused = modal.read_comment(blank)
+    assert isinstance(refused, dict) and list(refused) == ["comment"]
+    assert modal.read_comment({}) == refused
+    assert modal.read_comment({"comment": {"value": {"value": " Good pace "}}}) == "Good pace"
+
+
 def values(**fields: str) -> dict[str, dict[str, dict[str, str | dict[str, str]]]]:
     base = {"title": "Sync", "date": "2026-11-24", "time": "10:00", "duration": "45m"}
     base.update(fields)
