@@ -56,16 +56,17 @@ class FeedbackManager:
         people = dict.fromkeys(
             [meeting.organizer_id, *meeting.invitees, *meeting_rows.attendees(core.db, meeting.id)]
         )
-        try:
-            await messenger.post_notice(meeting.place, notice, meeting.message_ref)
-            for user in people:
-                note = Private(
-                    f"How was “{meeting.title}”? One tap to rate it; a comment is welcome too.",
-                    feedback_meeting_id=meeting.id,
-                )
-                await messenger.send_private(meeting.place, user, note)
-        except DeliveryError as exc:
-            log.warning("feedback prompt for %s not fully delivered: %s", meeting.id, exc)
+        note = Private(
+            f"How was “{meeting.title}”? One tap to rate it; a comment is welcome too.",
+            feedback_meeting_id=meeting.id,
+        )
+        sends = [messenger.post_notice(meeting.place, notice, meeting.message_ref)]
+        sends += [messenger.send_private(meeting.place, user, note) for user in people]
+        for send in sends:  # one person who blocks messages must not cost the others theirs
+            try:
+                await send
+            except DeliveryError as exc:
+                log.warning("a feedback prompt for %s was not delivered: %s", meeting.id, exc)
 
     async def rate(self, caller: Caller, request: RateMeeting) -> Reply:
         meeting = self.core.find_meeting(caller, request.meeting_id)

@@ -130,3 +130,14 @@ def m003_feedback(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX meetings_series ON meetings (series_id, end_at)")
+
+
+@MIGRATIONS()
+def m004_discord_state(db: Database) -> None:
+    """The Discord adapter's own key/value bookkeeping (the synced command tree's hash).
+
+    IF NOT EXISTS: earlier versions created this table outside the migrations.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS discord_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+    )

@@ -20,7 +20,7 @@ from discord.utils import MISSING
 
 from adapters.discord import render
 from adapters.discord.views import card_view, feedback_view
-from bot.messages import Card, Notice, Private
+from bot.messages import Card, Notice, NoticeKind, Private
 from bot.models import Place
 from bot.ports import DeliveryError
 
@@ -109,7 +109,7 @@ class DiscordMessenger:
         channel = self._channel(place)
         text = render.notice_text(notice, invitees)
         # A feedback prompt carries the rating buttons and "Add a comment".
-        view = feedback_view(notice.meeting_id) if notice.kind == "feedback" else MISSING
+        view = feedback_view(notice.meeting_id) if notice.kind is NoticeKind.FEEDBACK else MISSING
         if reference is None:
             send = channel.send(text, allowed_mentions=mentions, view=view)
         else:
@@ -117,10 +117,17 @@ class DiscordMessenger:
         await deliver(send, "post in this channel")
 
     async def send_private(self, place: Place, user_id: str, note: Private) -> None:
-        """A direct message: outside an interaction Discord has no ephemeral messages."""
+        """A direct message: outside an interaction Discord has no ephemeral messages.
+
+        A feedback note carries the rating buttons. People known only by a provider's
+        participant name (not a Discord user id) cannot be messaged and are skipped.
+        """
+        if not user_id.isdigit():
+            log.info("no direct message: %r is not a Discord user id", user_id[:40])
+            return
         dm = await deliver(
             self._client.create_dm(discord.Object(int(user_id))), "open a direct message"
         )
-        meeting_id = getattr(note, "feedback_meeting_id", None)
+        meeting_id = note.feedback_meeting_id
         view = feedback_view(meeting_id) if meeting_id else MISSING
         await deliver(dm.send(render.private_text(note), view=view), "send you a direct message")

@@ -2,8 +2,8 @@
 
 `discord_state` holds the hash of the last globally synced command tree, so a
 restart does not re-upload unchanged commands (Discord rate-limits global
-command writes hard). The table is created on first use: it is adapter
-bookkeeping, not part of the core schema, and losing it only costs one sync.
+command writes hard). The table comes from the versioned migrations
+(`storage.migrations.m004_discord_state`); losing its rows only costs one sync.
 """
 
 from __future__ import annotations
@@ -15,20 +15,12 @@ from storage.db import write
 _OPEN = ("scheduled", "active")
 
 
-def _ensure(db: Database) -> None:
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS discord_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-    )
-
-
 def get_state(db: Database, key: str) -> str | None:
-    _ensure(db)
     row = db.execute("SELECT value FROM discord_state WHERE key = ?", [key]).fetchone()
     return None if row is None else str(row[0])
 
 
 def set_state(db: Database, key: str, value: str) -> None:
-    _ensure(db)
     with write(db):
         db.execute(
             "INSERT INTO discord_state (key, value) VALUES (?, ?) "

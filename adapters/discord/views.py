@@ -5,6 +5,13 @@ meeting id (`convene:end:<id>`), and the client registers the classes at start,
 so a click on a card posted by a previous process is still dispatched. The
 custom_id is user-controlled, so the only thing read from it is which meeting;
 who may act is decided by the service from the verified `interaction.user`.
+
+Feedback prompts (a reply under the card, and a direct message to each person
+asked) carry 1–5 rating buttons (`convene:feedback:<id>:<score>`) and "Add a
+comment" (`convene:comment:<id>`), which opens a form whose submit arrives as
+`convene:comment-modal:<id>`. Both record through `RateMeeting` for the
+verified user. A direct message has no guild, so there the workspace is the
+meeting's own (see `feedback_caller`).
 """
 
 from __future__ import annotations
@@ -16,16 +23,16 @@ import discord
 from discord import ui
 
 from adapters.discord import render
-from adapters.discord.context import GUILD_ONLY, caller_for, service_of
+from adapters.discord.context import GUILD_ONLY, PLATFORM, caller_for, is_admin, service_of
 from bot.messages import Card
-from bot.requests import CancelMeeting, EndMeeting, Request
+from bot.models import Caller
+from bot.requests import CancelMeeting, EndMeeting, RateMeeting, Request
 
 ID = r"[a-z0-9]{1,32}"
-COMING_SOON = (
-    "Thanks! Feedback collection is coming in a future version of convene, "
-    "so this answer was not recorded."
-)
 COMMENT_MODAL_PREFIX = "convene:comment-modal:"
+COMMENT_FIELD = "convene:comment-text"
+UNKNOWN_MEETING = "convene no longer knows that meeting, so this answer was not recorded."
+EMPTY_COMMENT = "The comment was empty, so nothing was recorded."
 
 
 class CardAction(
@@ -67,7 +74,7 @@ class FeedbackScore(
     ui.DynamicItem[ui.Button[Any]],
     template=rf"convene:feedback:(?P<meeting>{ID}):(?P<score>[1-5])",
 ):
-    """A 1–5 rating button on a feedback prompt (recording it comes with the feedback issue)."""
+    """A 1–5 rating button on a feedback prompt; a second click changes the rating."""
 
     def __init__(self, meeting_id: str, score: int) -> None:
         super().__init__(
@@ -87,7 +94,7 @@ class FeedbackScore(
         return cls(match["meeting"], int(match["score"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await interaction.response.send_message(COMING_SOON, ephemeral=True)
+        await rate(interaction, RateMeeting(self.meeting_id, self.score))
 
 
 class CommentButton(ui.DynamicItem[ui.Button[Any]], template=rf"convene:comment:(?P<meeting>{ID})"):
@@ -121,7 +128,7 @@ class CommentModal(ui.Modal):
         label="Your comment",
         style=discord.TextStyle.paragraph,
         max_length=1000,
-        custom_id="convene:comment-text",
+        custom_id=COMMENT_FIELD,
     )
 
     def __init__(self, meeting_id: str) -> None:
@@ -138,8 +145,66 @@ async def answer_modal_submit(interaction: discord.Interaction[Any]) -> bool:
         return False
     if not custom_id.startswith(COMMENT_MODAL_PREFIX) or interaction.response.is_done():
         return False
-    await interaction.response.send_message(COMING_SOON, ephemeral=True)
+    meeting_id = custom_id.removeprefix(COMMENT_MODAL_PREFIX)
+    comment = _field_value(data.get("components"), COMMENT_FIELD).strip()
+    if not re.fullmatch(ID, meeting_id):
+        await interaction.response.send_message(UNKNOWN_MEETING, ephemeral=True)
+    elif not comment:
+        await interaction.response.send_message(EMPTY_COMMENT, ephemeral=True)
+    else:
+        await rate(interaction, RateMeeting(meeting_id, None, comment))
     return True
+
+
+def _field_value(components: Any, custom_id: str) -> str:
+    """The value of one text input in a submitted form, whether it sits in an
+    action row (`components`) or in a label (`component`)."""
+    if isinstance(components, dict):
+        if components.get("custom_id") == custom_id and "value" in components:
+            return str(components["value"] or "")
+        components = [components.get("components"), components.get("component")]
+    if isinstance(components, list):
+        for child in components:
+            found = _field_value(child, custom_id)
+            if found:
+                return found
+    return ""
+
+
+def feedback_caller(interaction: discord.Interaction[Any], meeting_id: str) -> Caller | None:
+    """Who is answering a feedback prompt, and in which workspace.
+
+    In a guild channel that is the guild, as for every command. A direct message
+    has no guild, so the workspace is the meeting's own; the person is still the
+    verified `interaction.user`, never anything from the custom_id. (Discord only
+    delivers clicks on components of messages convene itself sent.) None when the
+    meeting is unknown, or is not a Discord meeting.
+    """
+    caller = caller_for(interaction)
+    if caller is not None:
+        return caller
+    meeting = service_of(interaction).core.get_meeting(meeting_id)
+    if meeting is None or meeting.platform != PLATFORM:
+        return None
+    user = interaction.user
+    return Caller(
+        platform=PLATFORM,
+        workspace_id=meeting.workspace_id,
+        channel_id=meeting.channel_id,
+        user_id=str(user.id),
+        user_name=user.display_name,
+        is_admin=interaction.guild_id is not None and is_admin(interaction),
+    )
+
+
+async def rate(interaction: discord.Interaction[Any], request: RateMeeting) -> None:
+    """Record a rating or a comment for the verified user; answer privately."""
+    caller = feedback_caller(interaction, request.meeting_id)
+    if caller is None:
+        await interaction.response.send_message(UNKNOWN_MEETING, ephemeral=True)
+        return
+    reply = await service_of(interaction).handle(caller, request)
+    await interaction.response.send_message(render.reply_text(reply), ephemeral=True)
 
 
 PERSISTENT_ITEMS: tuple[type[ui.DynamicItem[Any]], ...] = (CardAction, FeedbackScore, CommentButton)

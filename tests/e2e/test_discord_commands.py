@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.test_discord_harness import Running, discord_emulator, running, validate_sent
+from tests.e2e.discord_harness import Running, discord_emulator, running, validate_sent
 from tests.emulators.discord import (
     CHANNEL_ID,
     GUILD_ID,

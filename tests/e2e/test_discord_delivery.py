@@ -14,13 +14,13 @@ from bot.messages import Notice, NoticeKind, Private
 from bot.models import Caller, MeetingStatus, Place
 from bot.ports import DeliveryError
 from bot.requests import CreateMeeting
-from tests.e2e.test_discord_commands import ANA, RAJ, _answer, _content, _now
-from tests.e2e.test_discord_harness import (
+from tests.e2e.discord_harness import (
     discord_emulator,
     require_spec,
     running,
     validate_sent,
 )
+from tests.e2e.test_discord_commands import ANA, RAJ, _answer, _content, _now
 from tests.emulators.discord import (
     CHANNEL_ID,
     DM_CHANNEL_ID,
@@ -83,14 +83,14 @@ async def test_a_forged_button_id_names_no_meeting(emu: DiscordEmulator, db_file
         assert "zzzzzz" in _content(await _answer(emu, clicked))
 
 
-async def test_feedback_buttons_and_comment_form_answer_privately(
+async def test_feedback_buttons_and_comment_form_for_an_unknown_meeting_answer_privately(
     emu: DiscordEmulator, db_file: str
 ) -> None:
-    async with running(emu, db_file):
+    async with running(emu, db_file) as bot:
         message = emu.prompt_message("convene:feedback:abc234:4", "convene:comment:abc234")
         score = await emu.click("convene:feedback:abc234:4", message, user_id=RAJ)
         answer = await _answer(emu, score)
-        assert answer.ephemeral and "coming" in _content(answer)
+        assert answer.ephemeral and "abc234" in _content(answer)
         opened = await emu.click("convene:comment:abc234", message, user_id=RAJ)
         modal = await _answer(emu, opened)
         assert modal.body["type"] == 9
@@ -99,9 +99,15 @@ async def test_feedback_buttons_and_comment_form_answer_privately(
             "convene:comment-modal:abc234", {"convene:comment-text": "Great"}, user_id=RAJ
         )
         answer = await _answer(emu, submitted)
-        assert answer.ephemeral and "coming" in _content(answer)
+        assert answer.ephemeral and "abc234" in _content(answer)
+        in_dm = await emu.submit_modal(
+            "convene:comment-modal:abc234", {"convene:comment-text": "Great"}, user_id=RAJ, dm=True
+        )
+        answer = await _answer(emu, in_dm)
+        assert answer.ephemeral and "no longer knows" in _content(answer)
         await asyncio.sleep(0.1)
         assert len(emu.answers_to(submitted)) == 1  # answered once, not twice
+        assert bot.h.core.db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0
 
 
 async def test_forbidden_channel_tells_the_organizer_privately_and_keeps_running(

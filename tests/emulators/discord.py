@@ -207,8 +207,10 @@ class DiscordEmulator(Emulator):
     async def _create_message(self, request: web.Request) -> web.Response:
         channel = request.match_info["channel"]
         body = await request.json()
-        kind = "dm" if channel == str(DM_CHANNEL_ID) else "channel"
-        self.sent.append(Sent(kind, body, channel))
+        if channel == str(DM_CHANNEL_ID):
+            self.sent.append(Sent("dm", body, channel))
+            return web.json_response(self._message(channel, body))
+        self.sent.append(Sent("channel", body, channel))
         return web.json_response(self._message(channel, body, guild_id=str(GUILD_ID)))
 
     async def _edit_message(self, request: web.Request) -> web.Response:
@@ -351,9 +353,18 @@ class DiscordEmulator(Emulator):
     # -- interactions ------------------------------------------------------------------
 
     def _interaction(
-        self, kind: int, data: dict[str, Any], user_id: int, permissions: int, **extra: Any
+        self,
+        kind: int,
+        data: dict[str, Any],
+        user_id: int,
+        permissions: int,
+        *,
+        dm: bool = False,
+        **extra: Any,
     ) -> dict[str, Any]:
         interaction_id = self.next_id()
+        if dm:
+            return self._dm_interaction(interaction_id, kind, data, user_id, **extra)
         return {
             "id": interaction_id,
             "application_id": str(APP_ID),
@@ -379,6 +390,35 @@ class DiscordEmulator(Emulator):
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(GUILD_ID)},
             "context": 0,
+            "data": data,
+            **extra,
+        }
+
+    def _dm_interaction(
+        self, interaction_id: str, kind: int, data: dict[str, Any], user_id: int, **extra: Any
+    ) -> dict[str, Any]:
+        """An interaction in the bot's direct messages: no guild, no member, a `user`."""
+        return {
+            "id": interaction_id,
+            "application_id": str(APP_ID),
+            "type": kind,
+            "token": f"tok-{interaction_id}",
+            "version": 1,
+            "channel_id": str(DM_CHANNEL_ID),
+            "channel": {
+                "id": str(DM_CHANNEL_ID),
+                "type": 1,
+                "flags": 0,
+                "last_message_id": None,
+                "recipients": [user(user_id, f"user{user_id % 1000}")],
+            },
+            "user": user(user_id, f"user{user_id % 1000}"),
+            "app_permissions": str(ALL_PERMISSIONS),
+            "locale": "en-US",
+            "attachment_size_limit": 8388608,
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": "0"},
+            "context": 1,
             "data": data,
             **extra,
         }
@@ -419,23 +459,34 @@ class DiscordEmulator(Emulator):
         return await self._send_interaction(self._interaction(kind, data, user_id, permissions))
 
     async def click(
-        self, custom_id: str, message: dict[str, Any], *, user_id: int, permissions: int = 0
+        self,
+        custom_id: str,
+        message: dict[str, Any],
+        *,
+        user_id: int,
+        permissions: int = 0,
+        dm: bool = False,
     ) -> str:
-        """A button press (type 3, component_type 2) on `message`."""
+        """A button press (type 3, component_type 2) on `message`; `dm`: in the bot's DMs."""
+        if not any(custom_id == c for c in _custom_ids(message.get("components"))):
+            self.violations.append(f"click on {custom_id!r}, which the message does not carry")
         data = {"custom_id": custom_id, "component_type": 2}
         payload = self._interaction(
-            3, data, user_id, permissions or MEMBER_PERMISSIONS, message=message
+            3, data, user_id, permissions or MEMBER_PERMISSIONS, dm=dm, message=message
         )
         return await self._send_interaction(payload)
 
-    async def submit_modal(self, custom_id: str, fields: dict[str, str], *, user_id: int) -> str:
-        """A modal submit (type 5) with one text input per field."""
+    async def submit_modal(
+        self, custom_id: str, fields: dict[str, str], *, user_id: int, dm: bool = False
+    ) -> str:
+        """A modal submit (type 5) with one text input per field; `dm`: in the bot's DMs."""
         rows = [
             {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
             for key, value in fields.items()
         ]
         data = {"custom_id": custom_id, "components": rows}
-        return await self._send_interaction(self._interaction(5, data, user_id, MEMBER_PERMISSIONS))
+        payload = self._interaction(5, data, user_id, MEMBER_PERMISSIONS, dm=dm)
+        return await self._send_interaction(payload)
 
     def prompt_message(self, *custom_ids: str) -> dict[str, Any]:
         """A bot message carrying buttons with these custom_ids (Discord only delivers
@@ -448,9 +499,13 @@ class DiscordEmulator(Emulator):
         """The message object Discord would attach to a click on a posted card."""
         return self._message(str(CHANNEL_ID), sent.body, guild_id=str(GUILD_ID))
 
+    def dm_message(self, sent: Sent) -> dict[str, Any]:
+        """The message object Discord would attach to a click on a direct message."""
+        return self._message(str(DM_CHANNEL_ID), sent.body)
+
     # -- waiting and reading -------------------------------------------------------------
 
-    async def wait_for(self, predicate: Any, timeout: float = 5.0) -> Any:
+    async def wait_for(self, predicate: Callable[[Sent], bool], timeout: float = 5.0) -> Sent:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = [s for s in self.sent if predicate(s)]
@@ -472,6 +527,16 @@ class DiscordEmulator(Emulator):
 
     def public(self) -> list[Sent]:
         return [s for s in self.sent if s.public]
+
+
+def _custom_ids(components: Any) -> list[str]:
+    """Every custom_id among a message's components (rows nest buttons)."""
+    found: list[str] = []
+    for component in components or []:
+        if component.get("custom_id"):
+            found.append(str(component["custom_id"]))
+        found += _custom_ids(component.get("components"))
+    return found
 
 
 @web.middleware

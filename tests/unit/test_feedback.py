@@ -114,3 +114,20 @@ async def test_series_summary_shows_the_trend_of_recent_occurrences(h: Harness) 
         assert (await h.platform.run(f"/meet rate {meeting_id} {score}")).ok
     summary = await h.platform.run(f"/meet feedback {meeting_id}")
     assert "Recent meetings of this series: 2026-11-23 2.0; 2026-11-24 4.0" in summary.text
+
+
+async def test_one_undeliverable_prompt_does_not_cost_the_others_theirs(h: Harness) -> None:
+    from bot.ports import DeliveryError
+
+    await h.platform.run("/meet Retro at 10:00 for 30m with <@raj> <@lee>")
+    h.clock.set(START + timedelta(minutes=30))
+    original = h.platform.send_private
+
+    async def flaky_send(place, user_id, note):  # type: ignore[no-untyped-def]
+        if user_id == "ana" and note.feedback_meeting_id:
+            raise DeliveryError("ana does not accept direct messages", permanent=True)
+        await original(place, user_id, note)
+
+    h.platform.send_private = flaky_send  # type: ignore[method-assign]
+    await h.lifecycle.sweep()
+    assert prompts(h)[1] == ["raj", "lee"]
