@@ -43,9 +43,19 @@ def open_database(path: str | Path | None = None) -> Database:
             db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         MIGRATIONS.apply(db)
+        _prove_writable(db)
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(_explain(label, exc)) from exc
     return db
+
+
+def _prove_writable(db: Database) -> None:
+    """Fail at start, not at the first meeting, when the file cannot be written
+    (read-only, or another program holds the write lock): rewrite the schema
+    version in place, which changes nothing."""
+    with write(db):
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        db.execute(f"PRAGMA user_version = {int(version)}")
 
 
 def _refuse_foreign(db: Database, label: str) -> None:

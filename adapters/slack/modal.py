@@ -55,12 +55,22 @@ class FormContext:
 
     @classmethod
     def load(cls, raw: str | None) -> FormContext:
-        data = json.loads(raw or "{}")
+        data = _metadata(raw)
         return cls(str(data.get("channel", "")), str(data.get("tz", "UTC")))
 
     @property
     def tz(self) -> ZoneInfo:
         return zone_or_none(self.zone) or ZoneInfo("UTC")
+
+
+def _metadata(raw: str | None) -> dict[str, Any]:
+    """A modal's private_metadata as we wrote it; anything else reads as empty.
+    The payload is signed by Slack, but a malformed one must never become a 500."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _option(value: str, label: str) -> dict[str, Any]:
@@ -216,12 +226,7 @@ class CommentContext:
 
     @classmethod
     def load(cls, raw: str | None) -> CommentContext:
-        try:
-            data = json.loads(raw or "{}")
-        except ValueError:
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
+        data = _metadata(raw)
         return cls(str(data.get("meeting", ""))[:40], str(data.get("channel", "")))
 
 
