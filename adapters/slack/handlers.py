@@ -21,7 +21,7 @@ from adapters.slack import modal, render
 from adapters.slack.callers import Callers
 from bot.messages import Reply
 from bot.models import Caller
-from bot.requests import CancelMeeting, EndMeeting, RateMeeting
+from bot.requests import CancelMeeting, EndMeeting, RateMeeting, Request
 from bot.service import OOPS, MeetingService
 
 log = logging.getLogger(__name__)
@@ -123,16 +123,23 @@ class Handlers:
         """End/Cancel: the value only names the meeting; the verified user is the caller."""
         await ack()
         meeting_id = str(action.get("value") or "")[:40]
+        end = action.get("action_id") == render.END_ACTION
+        request = EndMeeting(meeting_id) if end else CancelMeeting(meeting_id)
+        await self._act(request, respond, client, context)
+
+    async def _act(
+        self,
+        request: Request,
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """After a button's ack: the verified user (never the payload) asks the service."""
         try:
             caller = await self._button_caller(client, context)
-            request = (
-                EndMeeting(meeting_id)
-                if action.get("action_id") == render.END_ACTION
-                else CancelMeeting(meeting_id)
-            )
             reply = await self.service.handle(caller, request)
         except Exception:
-            log.exception("a card button failed after it was acknowledged")
+            log.exception("a button failed after it was acknowledged")
             reply = Reply(OOPS, ok=False)
         await self.answer(respond, reply)
 
@@ -167,13 +174,7 @@ class Handlers:
         await ack()
         meeting_id = str(action.get("value") or "")[:40]
         score = render.score_of(str(action.get("action_id") or ""))
-        try:
-            caller = await self._button_caller(client, context)
-            reply = await self.service.handle(caller, RateMeeting(meeting_id, score))
-        except Exception:
-            log.exception("a rating button failed after it was acknowledged")
-            reply = Reply(OOPS, ok=False)
-        await self.answer(respond, reply)
+        await self._act(RateMeeting(meeting_id, score), respond, client, context)
 
     async def comment_button(
         self,
