@@ -157,8 +157,8 @@ class SeriesManager:
             return refusal
         series_rows.set_series_status(self.core.db, series.id, SeriesStatus.CANCELLED)
         self.forget(series.id)
-        for meeting in meeting_rows.open_meetings(self.core.db, self.core.box):
-            if meeting.series_id == series.id and meeting.status is MeetingStatus.SCHEDULED:
+        for meeting in meeting_rows.series_meetings(self.core.db, series.id, self.core.box):
+            if meeting.status is MeetingStatus.SCHEDULED:
                 await self.lifecycle.close(meeting, MeetingStatus.CANCELLED)
         return Reply(f"Cancelled the series “{series.title}”; no more links will be posted.")
 
@@ -207,17 +207,20 @@ class SeriesManager:
     async def fire(self, series_id: str) -> None:
         series = series_rows.get_series(self.core.db, series_id)
         if series is not None and series.status is SeriesStatus.ACTIVE:
-            await self._open_due(series)
+            await self._open_due(series, self._lead(series))
             self.plan(series)
 
     async def sweep(self) -> None:
+        leads: dict[tuple[str, str], timedelta] = {}  # settings read once per workspace
         for series in series_rows.active_series(self.core.db):
-            await self._open_due(series)
+            key = (series.platform, series.workspace_id)
+            if key not in leads:
+                leads[key] = self._lead(series)
+            await self._open_due(series, leads[key])
 
-    async def _open_due(self, series: Series) -> None:
+    async def _open_due(self, series: Series, lead: timedelta) -> None:
         """Open every occurrence whose opening time has come and whose meeting is not over."""
         now = self.core.clock()
-        lead = self._lead(series)
         for day, start in series_occurrences(series, now - series.length - lead):
             if start - lead > now:
                 break

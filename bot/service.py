@@ -16,7 +16,7 @@ from bot.core import Core
 from bot.feedback import FeedbackManager
 from bot.help import HELP
 from bot.lifecycle import Lifecycle
-from bot.messages import ListItem, Private, Reply
+from bot.messages import ListItem, Reply
 from bot.models import Caller, MeetingStatus
 from bot.providers import LABELS, ProviderNotConfigured
 from bot.providers.errors import ProviderError
@@ -40,7 +40,7 @@ from bot.requests import (
     SetTimezone,
     SkipOccurrence,
 )
-from bot.rooms import MeetingPlan, open_meeting
+from bot.rooms import MeetingPlan, host_note, open_meeting
 from bot.series import SeriesManager
 from bot.timefmt import duration, suggest_zones, when, zone_or_none
 from storage import deliveries, workspaces
@@ -202,7 +202,7 @@ class MeetingService:
         if meeting.host_url:
             return Reply(
                 f"Here is the host link for “{meeting.title}” again.",
-                private=(Private("Your host link (only you can see this).", meeting.host_url),),
+                private=(host_note(self.core, "", meeting.host_url, None),),
             )
         provider_has_one = self._provider_has_host_link(meeting.provider)
         if provider_has_one and not self.core.box.can_store:
