@@ -1,17 +1,18 @@
-"""Wiring: build every part from Settings, run them on one loop, shut down cleanly.
+"""The core assembled: database, clock, providers, service, timers and HTTP server.
 
-`convene run` starts every platform whose credentials are present; with none,
-the console. Platform adapters are imported only when used.
+`ConveneApp` knows no platform: the composition root (`adapters/main.py`)
+builds the platforms and hands them in with `add_platform`. Everything the
+app talks to from outside can be injected (the clock, the HTTP client, the
+provider source), so tests build it the way production does.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from datetime import UTC
-from typing import TextIO
 
+import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
@@ -19,7 +20,7 @@ from bot.core import Core
 from bot.http import HttpServer, make_http_app
 from bot.lifecycle import Lifecycle
 from bot.models import WorkspaceSettings
-from bot.ports import Clock, Platform, system_clock
+from bot.ports import Clock, Platform, ProviderSource, system_clock
 from bot.providers import ProviderPool
 from bot.providers.http import make_client
 from bot.service import MeetingService
@@ -31,43 +32,36 @@ log = logging.getLogger(__name__)
 
 
 class ConveneApp:
-    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+        client: httpx.AsyncClient | None = None,
+        providers: ProviderSource | None = None,
+    ) -> None:
+        """`client` is the providers' shared HTTP pool (closed with the app);
+        `providers` replaces the pool built from settings (tests, other sources)."""
         self.settings = settings
         self.db = open_database(settings.db_path)
-        self.client = make_client()
+        self.client = client or make_client()
         self.core = Core(
             db=self.db,
             box=SecretBox(settings.secret_key),
-            providers=ProviderPool(settings, self.client),
+            providers=providers or ProviderPool(settings, self.client, clock),
             clock=clock,
             defaults=WorkspaceSettings(provider=settings.provider),
         )
-        self.scheduler = AsyncIOScheduler(timezone=UTC)
-        self.lifecycle = Lifecycle(self.core, self.scheduler)
+        self.lifecycle = Lifecycle(self.core, AsyncIOScheduler(timezone=UTC))
         self.service = MeetingService(self.core, self.lifecycle)
         self.http = HttpServer(make_http_app(), settings.http_host, settings.http_port)
-        add_webhook_routes(self.http.app, settings, self.service.on_provider_event)
+        add_webhook_routes(self.http.app, settings, self.service.on_provider_event, clock)
         self.platforms: list[Platform] = []
 
     def add_platform(self, platform: Platform) -> None:
         self.platforms.append(platform)
         self.core.messengers[platform.name] = platform.messenger
         platform.add_routes(self.http.app)
-
-    def add_configured_platforms(self, stdin: TextIO | None = None) -> None:
-        """Slack and Discord when their credentials are set; otherwise the console."""
-        for enabled, module in (
-            (self.settings.slack_enabled, "adapters.slack.platform"),
-            (self.settings.discord_enabled, "adapters.discord.platform"),
-        ):
-            if enabled:
-                self.add_platform(
-                    importlib.import_module(module).build(self.settings, self.service)
-                )
-        if not self.platforms:
-            from adapters.console.platform import ConsolePlatform
-
-            self.add_platform(ConsolePlatform(self.service, stdin=stdin))
 
     async def run(self) -> None:
         """Serve until a platform finishes (the console at end of input) or we are cancelled."""
@@ -78,7 +72,7 @@ class ConveneApp:
             if needs_http:
                 raise
             log.warning("HTTP server not started (%s); the console works without it", exc)
-        self.service.start()
+        await self.service.start()
         tasks = [asyncio.create_task(p.run(), name=p.name) for p in self.platforms]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -92,8 +86,7 @@ class ConveneApp:
             await platform.stop()
         for task in tasks or []:
             task.cancel()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self.lifecycle.timers.shutdown()
         await self.http.stop()
         await self.client.aclose()
         self.db.close()

@@ -7,14 +7,22 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import ConfigError, Settings
 from storage.db import DatabaseError
 
+if TYPE_CHECKING:
+    from bot.app import ConveneApp
 
-def main(argv: Sequence[str] | None = None) -> int:
+AppBuilder = Callable[[Settings], "ConveneApp"]
+
+
+def main(argv: Sequence[str] | None = None, *, build_app: AppBuilder | None = None) -> int:
+    """`build_app` comes from the composition root (adapters.main), which knows the
+    platforms; without it `convene run` cannot start any."""
     parser = argparse.ArgumentParser(
         prog="convene",
         description="A meeting bot for Slack and Discord. With no platform credentials, "
@@ -39,7 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "run":
-            return _run(settings)
+            if build_app is None:
+                raise ConfigError("no platforms are wired in; start convene with `convene run`.")
+            return _run(build_app, settings)
         if args.command == "providers":
             return _providers(settings)
         if args.command == "check":
@@ -50,13 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _run(settings: Settings) -> int:
-    from bot.app import ConveneApp
-
+def _run(build_app: AppBuilder, settings: Settings) -> int:
     async def serve() -> None:
-        app = ConveneApp(settings)
-        app.add_configured_platforms()
-        await app.run()
+        await build_app(settings).run()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
@@ -65,10 +71,11 @@ def _run(settings: Settings) -> int:
 
 def _providers(settings: Settings) -> int:
     """Print one row per provider: configured or which variable is missing, and capabilities."""
+    from bot.ports import system_clock
     from bot.providers import LABELS, ProviderPool
     from bot.providers.http import make_client
 
-    pool = ProviderPool(settings, make_client())
+    pool = ProviderPool(settings, make_client(), system_clock)
     print(f"{'provider':<10} {'status':<40} capabilities")
     for name, label in LABELS.items():
         missing = pool.missing(name)
@@ -86,6 +93,7 @@ def _providers(settings: Settings) -> int:
 
 async def _check(settings: Settings) -> int:
     """One harmless authenticated call to the default provider, reported in plain words."""
+    from bot.ports import system_clock
     from bot.providers import LABELS, ProviderNotConfigured, ProviderPool
     from bot.providers.errors import ProviderError
     from bot.providers.http import make_client
@@ -93,7 +101,7 @@ async def _check(settings: Settings) -> int:
     label = LABELS[settings.provider]
     async with make_client() as client:
         try:
-            await ProviderPool(settings, client).get(settings.provider).check()
+            await ProviderPool(settings, client, system_clock).get(settings.provider).check()
         except (ProviderNotConfigured, ProviderError) as exc:
             print(f"{label}: {exc}")
             return 1
@@ -107,6 +115,3 @@ def _load_dotenv() -> None:
 
     load_dotenv(override=False)
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

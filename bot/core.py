@@ -7,10 +7,12 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass, field
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from bot.claims import Claims
 from bot.models import Caller, Meeting, WorkspaceSettings
 from bot.ports import Clock, Messenger, ProviderSource
 from bot.providers import LABELS
@@ -34,15 +36,23 @@ class Core:
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
     )
 
+    @cached_property
+    def claims(self) -> Claims:
+        return Claims(self.db, self.clock, self.instance)
+
     def settings_for(self, platform: str, workspace_id: str) -> WorkspaceSettings:
         return workspaces.workspace_settings(self.db, platform, workspace_id, self.defaults)
 
     def zone_for(self, caller: Caller) -> ZoneInfo:
         """The caller's zone: what they set with /meet tz, else the platform's hint, else UTC."""
-        stored = workspaces.user_timezone(
-            self.db, caller.platform, caller.workspace_id, caller.user_id
-        )
-        return zone_or_none(stored) or zone_or_none(caller.tz_hint) or ZoneInfo("UTC")
+        return self.zone_of(caller.platform, caller.workspace_id, caller.user_id, caller.tz_hint)
+
+    def zone_of(
+        self, platform: str, workspace_id: str, user_id: str, hint: str | None = None
+    ) -> ZoneInfo:
+        """Anyone's zone, also when they are not the one asking (an organizer's summary)."""
+        stored = workspaces.user_timezone(self.db, platform, workspace_id, user_id)
+        return zone_or_none(stored) or zone_or_none(hint) or ZoneInfo("UTC")
 
     def new_id(self) -> str:
         while True:

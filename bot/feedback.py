@@ -3,8 +3,9 @@
 The prompt goes out once when a meeting ends (expiry, /meet end, or a provider
 webhook), both threaded under the card and privately to the organizer, the
 invitees and whoever the provider saw join. Answers can change while the window
-is open (the workspace's feedback window, from the moment of the prompt); when
-it closes the organizer gets the summary privately, once.
+is open (the workspace's feedback window, fixed in `feedback_windows` when the
+prompt goes out); when it closes the organizer gets the summary privately, once.
+Every time shown is in the reader's own zone.
 
 Upclass meetings also get `feedback_required` at the provider; convene's own
 prompt still runs for them, because Upclass keeps its answers in its own
@@ -16,16 +17,19 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from bot.claims import Retry
 from bot.core import Core
 from bot.lifecycle import Lifecycle
 from bot.messages import Notice, NoticeKind, Private, Reply
 from bot.models import Caller, Meeting
 from bot.ports import DeliveryError
 from bot.requests import RateMeeting
-from storage import deliveries
+from bot.timefmt import duration
 from storage import feedback as feedback_rows
 from storage import meetings as meeting_rows
+from storage.deliveries import Kind
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +41,28 @@ class FeedbackManager:
         lifecycle.sweeps.append(self.sweep)
 
     async def prompt(self, meeting: Meeting) -> None:
+        settings = self.core.settings_for(meeting.platform, meeting.workspace_id)
+        if meeting.feedback and settings.feedback:
+
+            async def act() -> str:
+                return await self._prompt(meeting)
+
+            await self.core.claims.once(meeting.id, Kind.FEEDBACK_PROMPT, act)
+
+    async def _prompt(self, meeting: Meeting) -> str:
+        """Open the window, then ask the channel and each person privately."""
         core = self.core
-        settings = core.settings_for(meeting.platform, meeting.workspace_id)
-        if not (meeting.feedback and settings.feedback):
-            return
-        if not deliveries.record_once(core.db, meeting.id, "feedback-prompt", core.clock()):
-            return  # prompted already (a restart, or two end paths racing)
+        window = core.settings_for(meeting.platform, meeting.workspace_id).feedback_window
+        opened = core.clock()
+        feedback_rows.open_window(core.db, meeting.id, opened, opened + window)
         messenger = core.messengers.get(meeting.platform)
         if messenger is None:
-            return
-        closes = self._closes(meeting)
+            return "no-platform"
         notice = Notice(
             NoticeKind.FEEDBACK,
             meeting.id,
             meeting.title,
-            f"has ended. How was it? Rate it from 1 to 5 (open until {closes:%a %H:%M} UTC)",
+            f"has ended. How was it? Rate it from 1 to 5 (open for {duration(window)})",
         )
         people = dict.fromkeys(
             [meeting.organizer_id, *meeting.invitees, *meeting_rows.attendees(core.db, meeting.id)]
@@ -67,37 +78,38 @@ class FeedbackManager:
                 await send
             except DeliveryError as exc:
                 log.warning("a feedback prompt for %s was not delivered: %s", meeting.id, exc)
+        return "sent"
 
     async def rate(self, caller: Caller, request: RateMeeting) -> Reply:
-        meeting = self.core.find_meeting(caller, request.meeting_id)
+        core = self.core
+        meeting = core.find_meeting(caller, request.meeting_id)
         if meeting is None:
             return Reply(
                 f"I can't find a meeting “{request.meeting_id}” here; /meet list shows the ids.",
                 ok=False,
             )
-        opened = feedback_rows.prompted_at(self.core.db, meeting.id)
-        if opened is None:
+        window = feedback_rows.window(core.db, meeting.id)
+        if window is None:
             return Reply(
                 f"Feedback for “{meeting.title}” opens when it has ended and feedback is on.",
                 ok=False,
             )
-        closes = self._closes(meeting, opened)
-        if self.core.clock() > closes:
+        closes = _local(window.closes_at, core.zone_for(caller))
+        if core.clock() > window.closes_at:
             return Reply(
-                f"Feedback for “{meeting.title}” closed on {closes:%a %d %b %H:%M} UTC; "
-                "thank you all the same.",
+                f"Feedback for “{meeting.title}” closed on {closes}; thank you all the same.",
                 ok=False,
             )
         feedback_rows.save_answer(
-            self.core.db,
+            core.db,
             meeting.id,
             caller.user_id,
             request.score,
             request.comment.strip()[:1000],
-            self.core.clock(),
+            core.clock(),
         )
         what = f"rated “{meeting.title}” {request.score}/5" if request.score else "commented"
-        return Reply(f"Thank you: you {what}. You can change it until {closes:%a %H:%M} UTC.")
+        return Reply(f"Thank you: you {what}. You can change it until {closes}.")
 
     def summary(self, caller: Caller, meeting_id: str) -> Reply:
         meeting = self.core.find_meeting(caller, meeting_id)
@@ -110,9 +122,9 @@ class FeedbackManager:
                 f"Only the organizer of “{meeting.title}” or an admin can see its feedback.",
                 ok=False,
             )
-        return Reply(self.summary_text(meeting))
+        return Reply(self.summary_text(meeting, self.core.zone_for(caller)))
 
-    def summary_text(self, meeting: Meeting) -> str:
+    def summary_text(self, meeting: Meeting, zone: ZoneInfo) -> str:
         answers = feedback_rows.answers(self.core.db, meeting.id)
         scores = _scores(answers)
         lines = [f"Feedback for “{meeting.title}”: {_responses(len(answers))}"]
@@ -126,40 +138,49 @@ class FeedbackManager:
             lines[0] += "."
         lines += [f"“{answer.comment}”" for answer in answers if answer.comment]
         if meeting.series_id:
-            lines.append("Recent meetings of this series: " + self._trend(meeting.series_id))
+            lines.append("Recent meetings of this series: " + self._trend(meeting.series_id, zone))
         return "\n".join(lines)
 
-    def _trend(self, series_id: str) -> str:
+    def _trend(self, series_id: str, zone: ZoneInfo) -> str:
         parts = []
         for occurrence_id, end in feedback_rows.recent_occurrences(self.core.db, series_id):
             scores = _scores(feedback_rows.answers(self.core.db, occurrence_id))
-            parts.append(f"{end[:10]} {_average(scores) if scores else '–'}")
+            day = end.astimezone(zone)
+            parts.append(f"{day:%a} {day.day} {day:%b} {_average(scores) if scores else '–'}")
         return "; ".join(parts) or "none yet."
 
     async def sweep(self) -> None:
         """Send each organizer the summary once their window has closed."""
         core = self.core
-        now = core.clock()
-        for meeting_id, opened in feedback_rows.prompted(core.db):
+        for meeting_id in feedback_rows.closed_windows(core.db, core.clock(), Kind.FEEDBACK_SUMMARY):
             meeting = core.get_meeting(meeting_id)
-            if meeting is None or now < self._closes(meeting, opened):
+            if meeting is None:
                 continue
-            if not deliveries.claim(core.db, meeting.id, "feedback-summary", now, core.instance):
-                continue
-            messenger = core.messengers.get(meeting.platform)
-            try:
-                if messenger is not None:
-                    note = Private(self.summary_text(meeting))
-                    await messenger.send_private(meeting.place, meeting.organizer_id, note)
-            except DeliveryError as exc:
-                if not exc.permanent:
-                    deliveries.release(core.db, meeting.id, "feedback-summary")
-                    continue
-            deliveries.mark_done(core.db, meeting.id, "feedback-summary", core.clock())
 
-    def _closes(self, meeting: Meeting, opened: datetime | None = None) -> datetime:
-        window = self.core.settings_for(meeting.platform, meeting.workspace_id).feedback_window
-        return (opened or self.core.clock()) + window
+            async def act(meeting: Meeting = meeting) -> str:
+                return await self._send_summary(meeting)
+
+            await core.claims.once(meeting.id, Kind.FEEDBACK_SUMMARY, act)
+
+    async def _send_summary(self, meeting: Meeting) -> str:
+        messenger = self.core.messengers.get(meeting.platform)
+        if messenger is None:
+            return "no-platform"
+        zone = self.core.zone_of(meeting.platform, meeting.workspace_id, meeting.organizer_id)
+        note = Private(self.summary_text(meeting, zone))
+        try:
+            await messenger.send_private(meeting.place, meeting.organizer_id, note)
+        except DeliveryError as exc:
+            if not exc.permanent:
+                raise Retry(str(exc)) from exc
+            return "undeliverable"
+        return "sent"
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    """'Tue 2 Dec 10:30 Europe/Berlin': a time as the reader reads it."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M} {zone.key}"
 
 
 def _scores(answers: list[feedback_rows.Answer]) -> list[int]:

@@ -228,11 +228,26 @@ _WITH_ID: dict[str, tuple[Callable[[str], Request], str]] = {
     "resume": (ResumeSeries, "standup"),
     "skip": (SkipOccurrence, "standup"),
 }
+# Words that are commands of the `convene` program, not of /meet: alone, they are
+# far more likely a mistaken command than a meeting's title.
+_ELSEWHERE = {
+    "providers": "/meet config shows this workspace's provider",
+    "provider": "/meet config shows this workspace's provider",
+    "check": "an operator runs `convene check` to test the provider's key",
+    "every": "a series needs days and a time",
+    "remind": "a reminder belongs after a meeting's time",
+}
 
 
 def _subcommand(words: Sequence[str], ctx: tp.Ctx) -> Request | None:
     """A subcommand only when its word comes with the right number of arguments."""
     head, n = words[0].lower(), len(words)
+    if head in _ELSEWHERE and n == 1:
+        raise ctx.fail(
+            f'"{words[0]}" on its own is not a /meet command ({_ELSEWHERE[head]}); '
+            f'to title a meeting "{words[0]}", quote it.',
+            example=f'/meet "{words[0]}" at 15:00, or /meet help',
+        )
     if head in _SINGLE and n == 1:
         return _SINGLE[head]()
     if head in _WITH_ID:

@@ -11,77 +11,63 @@ the sweep racing a timer never act twice.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.claims import Retry
 from bot.core import Core
 from bot.messages import Notice, NoticeKind, card_for
 from bot.models import Meeting, MeetingStatus
 from bot.ports import DeliveryError, Messenger
 from bot.providers.errors import ProviderError
 from bot.timefmt import duration
-from storage import deliveries
+from bot.timers import Timers
 from storage import meetings as meeting_rows
+from storage.deliveries import Kind
 
 log = logging.getLogger(__name__)
 
 LATE = timedelta(minutes=1)  # a notice this much past its time says it is late
 MAX_REMIND = timedelta(hours=24)
-SWEEP_SECONDS = 30
+SWEEP_EVERY = timedelta(seconds=30)
 HORIZON = timedelta(minutes=10)  # events further away get their timer later
+MEETING_EVENTS = (Kind.REMINDER, Kind.START, Kind.END)
 
 EndedHook = Callable[[Meeting], Awaitable[None]]
 
 
-class Event(StrEnum):
-    REMINDER = "reminder"
-    START = "start"
-    END = "end"
-
-
-def planned_events(meeting: Meeting) -> list[tuple[Event, datetime]]:
+def planned_events(meeting: Meeting) -> list[tuple[Kind, datetime]]:
     """The events a meeting still expects, by the time each is due."""
-    events: list[tuple[Event, datetime]] = []
+    events: list[tuple[Kind, datetime]] = []
     if not meeting.instant:
         if meeting.remind > timedelta(0):
-            events.append((Event.REMINDER, meeting.start - meeting.remind))
-        events.append((Event.START, meeting.start))
-    events.append((Event.END, meeting.end))
+            events.append((Kind.REMINDER, meeting.start - meeting.remind))
+        events.append((Kind.START, meeting.start))
+    events.append((Kind.END, meeting.end))
     return events
 
 
 class Lifecycle:
     def __init__(self, core: Core, scheduler: AsyncIOScheduler | None = None) -> None:
         self.core = core
-        self.scheduler = scheduler
+        self.timers = Timers(scheduler, core.clock)
         self.ended_hooks: list[EndedHook] = []  # the feedback prompt plugs in here
         self.sweeps: list[Callable[[], Awaitable[None]]] = []  # e.g. recurring series
 
     # -- timers -----------------------------------------------------------------
 
-    def start(self) -> None:
-        """Rebuild the near jobs from storage, then start the timer."""
-        if self.scheduler is None:
-            return
-        count = self.plan_window()
-        for job_id, job, seconds in (
-            ("sweep", self.sweep, SWEEP_SECONDS),
-            ("horizon", self.plan_window, HORIZON.total_seconds() / 2),
-        ):
-            self.scheduler.add_job(
-                job, "interval", seconds=seconds, id=job_id, replace_existing=True,
-                coalesce=True, max_instances=1, misfire_grace_time=None,
-            )  # fmt: skip
-        self.scheduler.start()
+    async def start(self) -> None:
+        """Rebuild the near timers from storage, then start the scheduler."""
+        count = await self.plan_window()
+        self.timers.every("sweep", SWEEP_EVERY, self.sweep)
+        self.timers.every("horizon", HORIZON / 2, self.plan_window)
+        self.timers.start()
         log.info("lifecycle started; %d meetings have events in the next minutes", count)
 
-    def plan_window(self) -> int:
+    async def plan_window(self) -> int:
         """Give every event due within HORIZON a timer; return how many meetings had one.
 
         Only near events get APScheduler jobs, so 100,000 pending meetings cost a
@@ -96,34 +82,30 @@ class Lifecycle:
 
     def plan(self, meeting: Meeting) -> int:
         """Timers for this meeting's events due within HORIZON (1 if any, else 0)."""
-        if self.scheduler is None:
-            return 0
-        now = self.core.clock()
-        near = [(event, due) for event, due in planned_events(meeting) if due <= now + HORIZON]
-        for event, due in near:
-            self.scheduler.add_job(
-                self.fire,
-                "date",
-                run_date=max(due, now),
-                args=[event.value, meeting.id],
-                id=f"{event.value}:{meeting.id}",
-                replace_existing=True,
-                misfire_grace_time=None,  # never drop a late job; fire() decides what late means
-            )
+        horizon = self.core.clock() + HORIZON
+        near = [(kind, due) for kind, due in planned_events(meeting) if due <= horizon]
+        for kind, due in near:
+            self.timers.at(f"{kind}:{meeting.id}", due, self.fire, kind.value, meeting.id)
         return 1 if near else 0
 
     def forget(self, meeting_id: str) -> None:
-        if self.scheduler is None:
-            return
-        for event in Event:
-            with contextlib.suppress(JobLookupError):
-                self.scheduler.remove_job(f"{event.value}:{meeting_id}")
+        for kind in MEETING_EVENTS:
+            self.timers.cancel(f"{kind}:{meeting_id}")
 
     async def fire(self, event: str, meeting_id: str) -> None:
-        """A timer went off: act if the meeting still wants this event."""
+        """A timer went off: act if the meeting still wants this event and it is due
+        by convene's clock; a timer that fired early is planned again."""
         meeting = self.core.get_meeting(meeting_id)
-        if meeting is not None and meeting.status.is_open:
-            await self._deliver(Event(event), meeting)
+        if meeting is None or not meeting.status.is_open:
+            return
+        kind = Kind(event)
+        due = dict(planned_events(meeting)).get(kind)
+        if due is None:
+            return
+        if self.core.clock() < due:
+            self.plan(meeting)
+            return
+        await self._deliver(kind, meeting, due)
 
     async def sweep(self) -> None:
         """Act on every event that is due and not yet delivered (idempotent).
@@ -137,41 +119,36 @@ class Lifecycle:
             meeting_rows.open_meetings_due(self.core.db, now, MAX_REMIND, self.core.box)
         )
         for meeting in due_meetings:
-            for event, due in planned_events(meeting):
+            for kind, due in planned_events(meeting):
                 if due > now:
                     break
                 current = self.core.get_meeting(meeting.id)
                 if current is None or not current.status.is_open:
                     break
-                await self._deliver(event, current)
+                await self._deliver(kind, current, due)
 
     # -- delivery ---------------------------------------------------------------
 
-    async def _deliver(self, event: Event, meeting: Meeting) -> None:
-        db, now = self.core.db, self.core.clock()
-        if not deliveries.claim(db, meeting.id, event.value, now, self.core.instance):
-            return
-        try:
-            if event is Event.REMINDER:
-                outcome = await self._remind(meeting, now)
-            elif event is Event.START:
-                outcome = await self._start(meeting, now)
-            else:
-                outcome = "closed" if await self.close(meeting, MeetingStatus.ENDED) else "already"
-        except DeliveryError as exc:
-            if not exc.permanent:
-                log.warning(
-                    "%s for meeting %s not delivered, will retry: %s", event, meeting.id, exc
-                )
-                deliveries.release(db, meeting.id, event.value)
-                return
-            log.warning("%s for meeting %s cannot be delivered: %s", event, meeting.id, exc)
-            outcome = "undeliverable"
-            await self._abandon(meeting)
-        except Exception:
-            log.exception("%s for meeting %s failed", event, meeting.id)
-            outcome = "error"
-        deliveries.mark_done(db, meeting.id, event.value, self.core.clock(), outcome)
+    async def _deliver(self, kind: Kind, meeting: Meeting, due: datetime) -> None:
+        async def act() -> str:
+            now = self.core.clock()
+            try:
+                if kind is Kind.REMINDER:
+                    return await self._remind(meeting, now)
+                if kind is Kind.START:
+                    return await self._start(meeting, now)
+                return "closed" if await self.close(meeting, MeetingStatus.ENDED) else "already"
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    raise Retry(str(exc)) from exc
+                log.warning("%s for meeting %s cannot be delivered: %s", kind, meeting.id, exc)
+                await self._abandon(meeting)
+                return "undeliverable"
+
+        outcome = await self.core.claims.once(meeting.id, kind, act)
+        if outcome is not None:
+            lateness = (self.core.clock() - due).total_seconds()
+            log.info("%s of meeting %s: %s, %.1f s after due", kind, meeting.id, outcome, lateness)
 
     async def _remind(self, meeting: Meeting, now: datetime) -> str:
         if now >= meeting.start:
@@ -229,9 +206,8 @@ class Lifecycle:
         logged, not raised: the room then simply expires at the provider."""
         try:
             provider = self.core.providers.get(meeting.provider)
-            cancel = getattr(provider, "cancel_room", None)
-            if meeting.status is MeetingStatus.CANCELLED and cancel is not None:
-                await cancel(meeting.room_id)
+            if meeting.status is MeetingStatus.CANCELLED:
+                await provider.cancel_room(meeting.room_id)
             else:
                 await provider.end_room(meeting.room_id)
         except ProviderError as exc:

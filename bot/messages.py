@@ -23,6 +23,19 @@ class NoticeKind(StrEnum):
     FEEDBACK = "feedback"  # adapters add 1–5 rating buttons and "Add a comment"
 
 
+STATUS_WORDS = {
+    "scheduled": "Scheduled",
+    "active": "Happening now",
+    "ended": "Ended",
+    "cancelled": "Cancelled",
+}
+"""How every platform names a meeting's status to people."""
+
+
+def status_word(status: str) -> str:
+    return STATUS_WORDS.get(status, status)
+
+
 @dataclass(frozen=True)
 class Card:
     """The public meeting card: everything a channel member needs to join."""

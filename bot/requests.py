@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from bot.models import Weekly
 
@@ -120,6 +121,29 @@ Request = (
     | OpenScheduleForm
     | Help
 )
+
+
+class Button(StrEnum):
+    """The buttons convene puts on its messages, whatever the platform draws them as."""
+
+    END = "end"
+    CANCEL = "cancel"
+    RATE = "rate"
+    COMMENT = "comment"
+
+
+def button_request(button: Button, meeting_id: str, score: int | None = None) -> Request:
+    """What a button press asks for. `meeting_id` comes from the user-controlled
+    button payload; who may act is decided by the service from the verified user."""
+    meeting_id = meeting_id[:40]
+    match button:
+        case Button.END:
+            return EndMeeting(meeting_id)
+        case Button.CANCEL:
+            return CancelMeeting(meeting_id)
+        case Button.RATE:
+            return RateMeeting(meeting_id, score)
+    raise ValueError(f"the {button} button opens a form; it makes no request by itself")
 
 
 class GrammarError(ValueError):

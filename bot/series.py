@@ -11,14 +11,12 @@ still be running, and otherwise skipped with a log line.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import date, datetime, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from apscheduler.jobstores.base import JobLookupError
-
+from bot.claims import Retry
 from bot.core import Core
 from bot.lifecycle import Lifecycle
 from bot.messages import ListItem, Notice, NoticeKind, Reply
@@ -29,9 +27,9 @@ from bot.recurrence import next_starts, series_occurrences
 from bot.requests import CreateSeries
 from bot.rooms import MeetingPlan, open_meeting
 from bot.timefmt import duration
-from storage import deliveries
 from storage import meetings as meeting_rows
 from storage import series as series_rows
+from storage.deliveries import Kind
 
 log = logging.getLogger(__name__)
 
@@ -182,27 +180,15 @@ class SeriesManager:
 
     def plan(self, series: Series) -> None:
         """One timer per series, at the next occurrence's opening time."""
-        scheduler = self.lifecycle.scheduler
-        if scheduler is None or series.status is not SeriesStatus.ACTIVE:
+        if series.status is not SeriesStatus.ACTIVE:
             return
         lead = self._lead(series)
         upcoming = next(series_occurrences(series, self.core.clock() + lead), None)
-        if upcoming is None:
-            return
-        scheduler.add_job(
-            self.fire,
-            "date",
-            run_date=upcoming[1] - lead,
-            args=[series.id],
-            id=f"series:{series.id}",
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
+        if upcoming is not None:
+            self.lifecycle.timers.at(_job_id(series.id), upcoming[1] - lead, self.fire, series.id)
 
     def forget(self, series_id: str) -> None:
-        if self.lifecycle.scheduler is not None:
-            with contextlib.suppress(JobLookupError):
-                self.lifecycle.scheduler.remove_job(f"series:{series_id}")
+        self.lifecycle.timers.cancel(_job_id(series_id))
 
     async def fire(self, series_id: str) -> None:
         series = series_rows.get_series(self.core.db, series_id)
@@ -230,13 +216,20 @@ class SeriesManager:
             await self._open(series, day, start)
 
     async def _open(self, series: Series, day: date, start: datetime) -> None:
-        core, now = self.core, self.core.clock()
         subject = f"{series.id}@{day.isoformat()}"
         retry = self._retry_at.get(subject)
-        if retry and now < retry[0]:
+        if retry and self.core.clock() < retry[0]:
             return
-        if not deliveries.claim(core.db, subject, "occurrence", now, core.instance):
-            return
+
+        async def act() -> str:
+            return await self._open_claimed(series, subject, start)
+
+        await self.core.claims.once(subject, Kind.OCCURRENCE, act)
+
+    async def _open_claimed(self, series: Series, subject: str, start: datetime) -> str:
+        """Open the claimed occurrence; a passing provider failure before the start
+        releases the claim with backoff (always one more try at the start time)."""
+        core, now = self.core, self.core.clock()
         plan = MeetingPlan(
             platform=series.platform,
             place=Place(series.workspace_id, series.channel_id),
@@ -253,23 +246,20 @@ class SeriesManager:
         )
         try:
             opened = await open_meeting(core, self.lifecycle, plan)
-        except (ProviderError, ProviderNotConfigured) as exc:
-            passing = isinstance(exc, Unavailable | RateLimited)
-            if passing and now < start:
+        except ProviderError as exc:
+            if isinstance(exc, Unavailable | RateLimited) and now < start:
+                retry = self._retry_at.get(subject)
                 attempts = retry[1] + 1 if retry else 1
                 backoff = FIRST_RETRY * 2 ** (attempts - 1)
                 self._retry_at[subject] = (min(now + backoff, start), attempts)  # last try at start
-                deliveries.release(core.db, subject, "occurrence")
-                log.warning("series %s: no room yet for %s, will retry: %s", series.id, day, exc)
-                return
+                raise Retry(str(exc)) from exc
             await self._report_failure(series, start, str(exc))
-            deliveries.mark_done(core.db, subject, "occurrence", core.clock(), "failed")
-            return
+            return "failed"
         self._retry_at.pop(subject, None)
-        deliveries.mark_done(core.db, subject, "occurrence", core.clock(), "opened")
         messenger = core.messengers.get(series.platform)
         if messenger is not None:
             await messenger.send_private(opened.meeting.place, series.owner_id, opened.host)
+        return "opened"
 
     async def _report_failure(self, series: Series, start: datetime, reason: str) -> None:
         messenger = self.core.messengers.get(series.platform)
@@ -282,6 +272,10 @@ class SeriesManager:
     def _lead(self, series: Series) -> timedelta:
         reminder = self.core.settings_for(series.platform, series.workspace_id).reminder
         return max(reminder, MIN_LEAD)
+
+
+def _job_id(series_id: str) -> str:
+    return f"series:{series_id}"
 
 
 def describe_rule(series: Series) -> str:

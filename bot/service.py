@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import grammar
 from bot.core import Core
@@ -17,7 +18,7 @@ from bot.feedback import FeedbackManager
 from bot.help import HELP
 from bot.lifecycle import Lifecycle
 from bot.messages import ListItem, Reply
-from bot.models import Caller, MeetingStatus
+from bot.models import Caller, MeetingStatus, Place
 from bot.providers import LABELS, ProviderNotConfigured
 from bot.providers.errors import ProviderError
 from bot.providers.webhooks import ProviderEvent
@@ -43,8 +44,9 @@ from bot.requests import (
 from bot.rooms import MeetingPlan, host_note, open_meeting
 from bot.series import SeriesManager
 from bot.timefmt import duration, suggest_zones, when, zone_or_none
-from storage import deliveries, workspaces
 from storage import meetings as meeting_rows
+from storage import platform_state, workspaces
+from storage.deliveries import Kind
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +60,52 @@ class MeetingService:
         self.series = SeriesManager(core, lifecycle)
         self.feedback = FeedbackManager(core, lifecycle)
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Rebuild every timer from storage and start the scheduler."""
         self.series.start()
-        self.lifecycle.start()
+        await self.lifecycle.start()
+
+    # -- what adapters may ask, besides commands ------------------------------------------
+
+    def now(self) -> datetime:
+        """The service's clock: adapters read time here, never from the machine."""
+        return self.core.clock()
+
+    def zone_for(self, caller: Caller) -> ZoneInfo:
+        """The zone the caller's times are read and shown in."""
+        return self.core.zone_for(caller)
+
+    def meeting_title(self, caller: Caller, meeting_id: str) -> str | None:
+        """The title of a meeting of the caller's workspace, or None (e.g. to label a form)."""
+        meeting = self.core.find_meeting(caller, meeting_id)
+        return meeting.title if meeting else None
+
+    def meeting_place(self, platform: str, meeting_id: str) -> Place | None:
+        """Where a meeting of this platform lives, for answers that arrive outside its
+        channel (a direct message has no workspace of its own)."""
+        meeting = self.core.get_meeting(meeting_id)
+        if meeting is None or meeting.platform != platform:
+            return None
+        return meeting.place
+
+    def invitees(self, meeting_id: str) -> tuple[str, ...]:
+        meeting = self.core.get_meeting(meeting_id)
+        return meeting.invitees if meeting else ()
+
+    def organized_by(self, caller: Caller, limit: int = 100) -> list[tuple[str, str]]:
+        """(id, title) of the caller's open meetings in this workspace, soonest first."""
+        return meeting_rows.open_meetings_of(
+            self.core.db, caller.platform, caller.workspace_id, caller.user_id, limit
+        )
+
+    def platform_state(self, platform: str, key: str) -> str | None:
+        """A platform adapter's own small bookkeeping (e.g. a synced command tree's hash)."""
+        return platform_state.get(self.core.db, platform, key)
+
+    def set_platform_state(self, platform: str, key: str, value: str) -> None:
+        platform_state.put(self.core.db, platform, key, value)
+
+    # -- commands -----------------------------------------------------------------------------
 
     async def run_text(self, caller: Caller, text: str) -> Reply:
         """Parse `/meet` text in the caller's zone and carry it out."""
@@ -247,8 +291,8 @@ class MeetingService:
     async def on_provider_event(self, event: ProviderEvent) -> None:
         """A verified webhook: the session ended, or someone joined. Replays are ignored."""
         core = self.core
-        if event.event_id and not deliveries.record_once(
-            core.db, f"{event.provider}:{event.event_id}", "webhook", core.clock()
+        if event.event_id and not core.claims.record_once(
+            f"{event.provider}:{event.event_id}", Kind.WEBHOOK
         ):
             return
         meeting = meeting_rows.find_by_room(core.db, event.provider, event.room_id, core.box)

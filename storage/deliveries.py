@@ -13,6 +13,7 @@ reason (rate limit, network) releases its claim so the next sweep retries it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlite_utils import Database
 
@@ -21,7 +22,19 @@ from storage.db import from_text, to_text, write
 LEASE = timedelta(minutes=2)
 
 
-def claim(db: Database, subject: str, kind: str, now: datetime, owner: str) -> bool:
+class Kind(StrEnum):
+    """What was delivered. The one place these names are spelled."""
+
+    REMINDER = "reminder"
+    START = "start"
+    END = "end"
+    OCCURRENCE = "occurrence"  # subject: "<series id>@<local date>"
+    FEEDBACK_PROMPT = "feedback-prompt"
+    FEEDBACK_SUMMARY = "feedback-summary"
+    WEBHOOK = "webhook"  # subject: "<provider>:<event id>", recorded to ignore replays
+
+
+def claim(db: Database, subject: str, kind: Kind, now: datetime, owner: str) -> bool:
     """True if this caller now owns the firing of `kind` for `subject`."""
     with write(db):
         row = db.execute(
@@ -44,7 +57,7 @@ def claim(db: Database, subject: str, kind: str, now: datetime, owner: str) -> b
         return True
 
 
-def mark_done(db: Database, subject: str, kind: str, now: datetime, outcome: str = "sent") -> None:
+def mark_done(db: Database, subject: str, kind: Kind, now: datetime, outcome: str = "sent") -> None:
     with write(db):
         db.execute(
             "UPDATE deliveries SET done_at = ?, outcome = ? WHERE subject = ? AND kind = ?",
@@ -52,7 +65,7 @@ def mark_done(db: Database, subject: str, kind: str, now: datetime, outcome: str
         )
 
 
-def release(db: Database, subject: str, kind: str) -> None:
+def release(db: Database, subject: str, kind: Kind) -> None:
     """Give a claim back after a passing failure, so the next sweep tries again."""
     with write(db):
         db.execute(
@@ -61,14 +74,14 @@ def release(db: Database, subject: str, kind: str) -> None:
         )
 
 
-def outcome(db: Database, subject: str, kind: str) -> str | None:
+def outcome(db: Database, subject: str, kind: Kind) -> str | None:
     row = db.execute(
         "SELECT outcome FROM deliveries WHERE subject = ? AND kind = ?", [subject, kind]
     ).fetchone()
     return row[0] if row else None
 
 
-def record_once(db: Database, subject: str, kind: str, now: datetime) -> bool:
+def record_once(db: Database, subject: str, kind: Kind, now: datetime) -> bool:
     """Claim and finish in one step, for facts that only need recording once."""
     with write(db):
         cursor = db.execute(

@@ -42,29 +42,46 @@ def answers(db: Database, meeting_id: str) -> list[Answer]:
     return [Answer(*row) for row in rows]
 
 
-def recent_occurrences(db: Database, series_id: str, limit: int = 6) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Window:
+    opened_at: datetime
+    closes_at: datetime
+
+
+def open_window(db: Database, meeting_id: str, opened: datetime, closes: datetime) -> None:
+    """Fix a meeting's feedback window when its prompt goes out (again: unchanged)."""
+    with write(db):
+        db.execute(
+            "INSERT OR IGNORE INTO feedback_windows (meeting_id, opened_at, closes_at) "
+            "VALUES (?,?,?)",
+            [meeting_id, to_text(opened), to_text(closes)],
+        )
+
+
+def window(db: Database, meeting_id: str) -> Window | None:
+    row = db.execute(
+        "SELECT opened_at, closes_at FROM feedback_windows WHERE meeting_id = ?", [meeting_id]
+    ).fetchone()
+    return Window(from_text(row[0]), from_text(row[1])) if row else None
+
+
+def closed_windows(db: Database, now: datetime, summary_kind: str) -> list[str]:
+    """Meetings whose window has closed and whose summary is not yet delivered."""
+    rows = db.execute(
+        """SELECT w.meeting_id FROM feedback_windows w
+           LEFT JOIN deliveries d ON d.subject = w.meeting_id AND d.kind = ?
+           WHERE w.closes_at <= ? AND d.done_at IS NULL
+           ORDER BY w.closes_at""",
+        [summary_kind, to_text(now)],
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def recent_occurrences(db: Database, series_id: str, limit: int = 6) -> list[tuple[str, datetime]]:
     """(meeting id, end) of a series' last ended occurrences, oldest first."""
     rows = db.execute(
         "SELECT id, end_at FROM meetings WHERE series_id = ? AND status = 'ended' "
         "ORDER BY end_at DESC LIMIT ?",
         [series_id, limit],
     ).fetchall()
-    return [(row[0], row[1]) for row in reversed(rows)]
-
-
-def prompted(db: Database) -> list[tuple[str, datetime]]:
-    """(meeting id, when prompted) for every prompt whose summary is not yet sent."""
-    rows = db.execute(
-        """SELECT p.subject, p.claimed_at FROM deliveries p
-           LEFT JOIN deliveries s ON s.subject = p.subject AND s.kind = 'feedback-summary'
-           WHERE p.kind = 'feedback-prompt' AND s.subject IS NULL"""
-    ).fetchall()
-    return [(row[0], from_text(row[1])) for row in rows]
-
-
-def prompted_at(db: Database, meeting_id: str) -> datetime | None:
-    row = db.execute(
-        "SELECT claimed_at FROM deliveries WHERE subject = ? AND kind = 'feedback-prompt'",
-        [meeting_id],
-    ).fetchone()
-    return from_text(row[0]) if row else None
+    return [(row[0], from_text(row[1])) for row in reversed(rows)]

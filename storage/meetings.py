@@ -101,6 +101,21 @@ def open_meetings_due(
         yield _meeting(row, box)
 
 
+def open_meetings_of(
+    db: Database, platform: str, workspace_id: str, user_id: str, limit: int
+) -> list[tuple[str, str]]:
+    """(id, title) of the open meetings a person organizes in one workspace, soonest first.
+
+    Only ids and titles are read: pickers and autocomplete never need links."""
+    rows = db.execute(
+        """SELECT id, title FROM meetings
+           WHERE platform = ? AND workspace_id = ? AND organizer_id = ? AND status IN (?, ?)
+           ORDER BY start_at LIMIT ?""",
+        [platform, workspace_id, user_id, *OPEN, limit],
+    ).fetchall()
+    return [(str(row[0]), str(row[1])) for row in rows]
+
+
 def set_status(
     db: Database, meeting_id: str, status: MeetingStatus, only_if_open: bool = True
 ) -> bool:

@@ -141,3 +141,46 @@ def m004_discord_state(db: Database) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS discord_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
     )
+
+
+@MIGRATIONS()
+def m005_platform_state_and_feedback_windows(db: Database) -> None:
+    """Adapters' bookkeeping keyed by platform; the feedback window in its own table.
+
+    The window used to be read back from the prompt's delivery claim; it now
+    lives beside the answers, fixed when the prompt goes out.
+    """
+    db.execute(
+        """
+        CREATE TABLE platform_state (
+            platform TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (platform, key)
+        )"""
+    )
+    db.execute(
+        "INSERT INTO platform_state (platform, key, value) "
+        "SELECT 'discord', key, value FROM discord_state"
+    )
+    db.execute("DROP TABLE discord_state")
+    db.execute(
+        """
+        CREATE TABLE feedback_windows (
+            meeting_id TEXT PRIMARY KEY REFERENCES meetings(id),
+            opened_at TEXT NOT NULL,
+            closes_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX feedback_windows_closing ON feedback_windows (closes_at)")
+    # Prompts sent by earlier versions: their window was the workspace's (default 24 h).
+    db.execute(
+        """INSERT INTO feedback_windows (meeting_id, opened_at, closes_at)
+           SELECT d.subject, d.claimed_at,
+                  strftime('%Y-%m-%dT%H:%M:%SZ', d.claimed_at,
+                           '+' || COALESCE(w.feedback_window_s, 86400) || ' seconds')
+           FROM deliveries d
+           JOIN meetings m ON m.id = d.subject
+           LEFT JOIN workspaces w ON w.platform = m.platform AND w.workspace_id = m.workspace_id
+           WHERE d.kind = 'feedback-prompt'"""
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,6 +25,7 @@ from bot.providers import ProviderPool
 from bot.service import MeetingService
 from storage.db import open_database
 from storage.secrets import SecretBox
+from tests.moments import next_monday_at
 
 TEST_KEY = "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg="
 
@@ -117,7 +118,7 @@ class StubProvider:
     async def end_room(self, room_id: str) -> None:
         return None
 
-    async def room_status(self, room_id: str) -> str | None:
+    async def cancel_room(self, room_id: str) -> None:
         return None
 
     async def check(self) -> None:
@@ -158,12 +159,12 @@ def make_harness(
     provider: str = "jitsi",
 ) -> Harness:
     """A service on a real database (in memory unless `db_path`) with a fake clock."""
-    clock = clock or FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    clock = clock or FakeClock(next_monday_at(9))
     settings = settings or Settings()
     core = Core(
         db=open_database(db_path),
         box=SecretBox(secret_key),
-        providers=providers or ProviderPool(settings, client or httpx.AsyncClient()),
+        providers=providers or ProviderPool(settings, client or httpx.AsyncClient(), clock),
         clock=clock,
         defaults=WorkspaceSettings(provider=provider),
     )

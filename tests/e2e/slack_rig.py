@@ -12,7 +12,6 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import aiohttp
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from adapters.main import build_app
 from bot.app import ConveneApp
 from bot.config import Settings
 from bot.ports import Capabilities, ProviderSource, Room, RoomSpec
@@ -27,8 +27,9 @@ from bot.providers.errors import ProviderError
 from tests.emulators import slack as emu
 from tests.emulators.base import serve
 from tests.fakes import TEST_KEY, FakeClock
+from tests.moments import next_monday_at
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
+NOW = next_monday_at(9)
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "slack-web-openapi-v2.json"
 NOT_IN_SPEC = {"apps.connections.open"}  # Socket Mode's method is missing from that spec
 # slack_sdk adds the request's team_id to every call of bolt's per-request client
@@ -72,10 +73,7 @@ async def running(
             **overrides,
         }
         clock = FakeClock(NOW)
-        app = ConveneApp(Settings(**fields), clock=clock)
-        if providers is not None:
-            app.core.providers = providers
-        app.add_configured_platforms()
+        app = build_app(Settings(**fields), clock=clock, providers=providers)
         task = asyncio.create_task(app.run())
         try:
             for _ in range(500):

@@ -21,7 +21,7 @@ def run_convene(
     }
     environment.update(CONVENE_DB=str(tmp_path / "convene.db"), CONVENE_HTTP_PORT="0", **env)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *(args or ("run",))],
+        [sys.executable, "-m", "adapters.main", *(args or ("run",))],
         input=script,
         capture_output=True,
         text=True,

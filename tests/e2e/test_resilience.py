@@ -48,7 +48,7 @@ def environment(db: Path, **extra: str) -> dict[str, str]:
 
 def start(db: Path, tmp_path: Path, stdout: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "adapters.main", "run"],
         stdin=subprocess.PIPE,  # kept open: the console would stop at end of input
         stdout=stdout,
         stderr=subprocess.DEVNULL,
@@ -164,7 +164,7 @@ def digest(path: Path) -> str:
 
 def run_once(db: Path, tmp_path: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "adapters.main", "run"],
         input="",
         capture_output=True,
         text=True,

@@ -153,7 +153,7 @@ async def test_apscheduler_timer_fires_without_a_sweep() -> None:
     """The real AsyncIOScheduler, real clock: a reminder due in a moment arrives."""
     scheduler = AsyncIOScheduler(timezone=UTC)
     async with harness(clock=system_clock, scheduler=scheduler) as h:  # type: ignore[arg-type]
-        h.lifecycle.start()
+        await h.lifecycle.start()
         now = system_clock()
         request = CreateMeeting(
             title="Soon",
@@ -188,9 +188,9 @@ async def test_far_meetings_get_timers_only_when_they_come_near() -> None:
         jobs = {job.id for job in scheduler.get_jobs()}
         assert f"reminder:{near.id}" in jobs and not any(far.id in job for job in jobs)
         h.clock.set(far.start - timedelta(minutes=11))  # reminder due in 1, start in 11
-        h.lifecycle.plan_window()
+        await h.lifecycle.plan_window()
         assert f"reminder:{far.id}" in {job.id for job in scheduler.get_jobs()}
         h.clock.set(far.start - timedelta(minutes=9))
-        h.lifecycle.plan_window()
+        await h.lifecycle.plan_window()
         jobs = {job.id for job in scheduler.get_jobs()}
         assert {f"reminder:{far.id}", f"start:{far.id}"} <= jobs

@@ -1,0 +1,62 @@
+"""Exactly once: claim a delivery in storage, act, then record how it went.
+
+Every reminder, start notice, expiry, series occurrence, feedback prompt and
+summary goes through `Claims.once`. The claim is taken in storage before
+anything is sent, so two processes, a restart, or a sweep racing a timer never
+act twice (storage.deliveries explains the lease). The action says how it
+went by what it returns or raises:
+
+- it returns an outcome word ("sent", "skipped", …): the delivery is done;
+- it raises `Retry`: the failure may pass (rate limit, network), so the claim
+  is given back and a later sweep tries again;
+- it raises anything else: logged, recorded as "error", never retried, so a
+  bug cannot turn into a message sent every 30 seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from bot.ports import Clock
+from storage import deliveries
+from storage.deliveries import Kind
+
+log = logging.getLogger(__name__)
+
+Action = Callable[[], Awaitable[str]]
+
+
+class Retry(Exception):
+    """Raised by a claimed action whose failure may pass: release the claim."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    db: Database
+    clock: Clock
+    owner: str  # this process, as recorded on its claims
+
+    async def once(self, subject: str, kind: Kind, action: Action) -> str | None:
+        """Run `action` if this process wins `(subject, kind)`; its outcome, or None
+        when another owner has it, it was done already, or it was released to retry."""
+        if not deliveries.claim(self.db, subject, kind, self.clock(), self.owner):
+            return None
+        try:
+            outcome = await action()
+        except Retry as exc:
+            log.warning("%s for %s not delivered, will retry: %s", kind, subject, exc)
+            deliveries.release(self.db, subject, kind)
+            return None
+        except Exception:
+            log.exception("%s for %s failed", kind, subject)
+            outcome = "error"
+        deliveries.mark_done(self.db, subject, kind, self.clock(), outcome)
+        return outcome
+
+    def record_once(self, subject: str, kind: Kind) -> bool:
+        """For facts that only need recording once (a webhook's id): True the first time."""
+        return deliveries.record_once(self.db, subject, kind, self.clock())
