@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -47,9 +46,10 @@ from aiohttp import web  # noqa: E402
 from tests.emulators import slack as emu  # noqa: E402
 from tests.emulators.base import serve  # noqa: E402
 from tests.emulators.whereby import WherebyEmulator  # noqa: E402
+from tests.moments import next_monday_at  # noqa: E402
 
 PROVIDER_DELAY = 0.050  # seconds the provider takes to create a room
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # convene's clock: 16:00 is always ahead
+NOW = next_monday_at(9)  # convene's clock, from the real date: 16:00 is always ahead
 TEXT = "Retro at 16:00 for 30m"
 WHEREBY_KEY = "wb-bench-key"
 CARD_TIMEOUT = 60.0
@@ -60,7 +60,7 @@ SERIAL = 30  # commands sent one after another before the bursts
 
 
 async def serve_convene(slack_url: str, whereby_url: str, db_path: str) -> None:
-    from bot.app import ConveneApp
+    from adapters.main import build_app
     from bot.config import Settings
     from tests.fakes import TEST_KEY
 
@@ -75,8 +75,7 @@ async def serve_convene(slack_url: str, whereby_url: str, db_path: str) -> None:
         whereby_api_key=WHEREBY_KEY,
         whereby_api_url=f"{whereby_url}/v1",
     )
-    app = ConveneApp(settings, clock=lambda: NOW)
-    app.add_configured_platforms()
+    app = build_app(settings, clock=lambda: NOW)
     task = asyncio.create_task(app.run())
     while not app.http.port:
         if task.done():

@@ -49,7 +49,7 @@ from bot.ports import Capabilities, Room, RoomSpec, system_clock  # noqa: E402
 from bot.service import MeetingService  # noqa: E402
 from storage.db import open_database, to_text  # noqa: E402
 from storage.secrets import SecretBox  # noqa: E402
-from tests.fakes import TEST_KEY, StaticProviders  # noqa: E402
+from tests.fakes import TEST_KEY, StaticProviders, StubProvider  # noqa: E402
 
 PLATFORM = "bench"
 HORIZON_DAYS = 30
@@ -172,25 +172,14 @@ class RecordingMessenger:
         return None
 
 
-class InstantProvider:
+class InstantProvider(StubProvider):
     """Jitsi-like: rooms at once, for series occurrences opened during a sweep."""
 
-    name = "jitsi"
-    label = "Jitsi"
     capabilities = Capabilities(host_link=True)
 
     async def create_room(self, spec: RoomSpec) -> Room:
         url = f"https://meet.example/{spec.meeting_id}"
         return Room(room_id=spec.meeting_id, join_url=url, host_url=f"{url}?host=1")
-
-    async def end_room(self, room_id: str) -> None:
-        return None
-
-    async def room_status(self, room_id: str) -> str | None:
-        return None
-
-    async def check(self) -> None:
-        return None
 
 
 def make_core(path: str) -> Core:
@@ -211,13 +200,13 @@ async def child_startup(path: str) -> dict[str, Any]:
     lifecycle = Lifecycle(core, scheduler)
     service = MeetingService(core, lifecycle)
     core.messengers[PLATFORM] = RecordingMessenger()
-    service.start()
+    await service.start()
     elapsed = time.perf_counter() - started
     jobs = len(scheduler.get_jobs())
     peak = rss_mb()
     # The periodic work that runs on the same loop afterwards: each blocks it while it runs.
     timings: dict[str, float] = {}
-    for name, periodic in (("sweep", lifecycle.sweep), ("horizon", _sync(lifecycle.plan_window))):
+    for name, periodic in (("sweep", lifecycle.sweep), ("horizon", lifecycle.plan_window)):
         runs = []
         for _ in range(3):
             t0 = time.perf_counter()
@@ -229,13 +218,6 @@ async def child_startup(path: str) -> dict[str, Any]:
     return {
         "seconds": elapsed, "jobs": jobs, "rss_before": before, "peak_rss": peak, **timings,
     }  # fmt: skip
-
-
-def _sync(function: Any) -> Any:
-    async def run() -> None:
-        function()
-
-    return run
 
 
 async def child_baseline_startup(path: str) -> dict[str, Any]:
@@ -288,7 +270,7 @@ async def child_lateness(path: str, count: int) -> dict[str, Any]:
     core.messengers[PLATFORM] = messenger
     scheduler = AsyncIOScheduler(timezone=UTC)
     service = MeetingService(core, Lifecycle(core, scheduler))
-    service.start()
+    await service.start()
     deadline = due.timestamp() + BURST_WAIT
     while len(messenger.sent) < count and time.time() < deadline:
         await asyncio.sleep(0.05)

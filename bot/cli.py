@@ -94,7 +94,7 @@ def _providers(settings: Settings) -> int:
 async def _check(settings: Settings) -> int:
     """One harmless authenticated call to the default provider, reported in plain words."""
     from bot.ports import system_clock
-    from bot.providers import LABELS, ProviderNotConfigured, ProviderPool
+    from bot.providers import LABELS, ProviderPool
     from bot.providers.errors import ProviderError
     from bot.providers.http import make_client
 
@@ -102,7 +102,7 @@ async def _check(settings: Settings) -> int:
     async with make_client() as client:
         try:
             await ProviderPool(settings, client, system_clock).get(settings.provider).check()
-        except (ProviderNotConfigured, ProviderError) as exc:
+        except ProviderError as exc:
             print(f"{label}: {exc}")
             return 1
     print(f"{label}: ready; the provider accepted convene's credentials.")

@@ -152,7 +152,8 @@ class FeedbackManager:
     async def sweep(self) -> None:
         """Send each organizer the summary once their window has closed."""
         core = self.core
-        for meeting_id in feedback_rows.closed_windows(core.db, core.clock(), Kind.FEEDBACK_SUMMARY):
+        closed = feedback_rows.closed_windows(core.db, core.clock(), Kind.FEEDBACK_SUMMARY)
+        for meeting_id in closed:
             meeting = core.get_meeting(meeting_id)
             if meeting is None:
                 continue

@@ -244,9 +244,9 @@ def _subcommand(words: Sequence[str], ctx: tp.Ctx) -> Request | None:
     head, n = words[0].lower(), len(words)
     if head in _ELSEWHERE and n == 1:
         raise ctx.fail(
-            f'"{words[0]}" on its own is not a /meet command ({_ELSEWHERE[head]}); '
-            f'to title a meeting "{words[0]}", quote it.',
-            example=f'/meet "{words[0]}" at 15:00, or /meet help',
+            f'"{words[0]}" on its own is not a /meet command ({_ELSEWHERE[head]}; '
+            f'/meet help lists them); to title a meeting "{words[0]}", quote it.',
+            example=f'/meet "{words[0]}" in 1h',
         )
     if head in _SINGLE and n == 1:
         return _SINGLE[head]()

@@ -212,7 +212,7 @@ class Lifecycle:
                 await provider.end_room(meeting.room_id)
         except ProviderError as exc:
             log.warning("closing room of meeting %s failed: %s", meeting.id, exc)
-        except Exception:  # a provider that is no longer configured, for one
+        except Exception:  # a bug in a provider client must not stop the rest of closing
             log.exception("closing room of meeting %s failed", meeting.id)
 
     async def _notice(self, meeting: Meeting, kind: NoticeKind, text: str) -> None:

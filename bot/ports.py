@@ -23,13 +23,11 @@ def system_clock() -> datetime:
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What a provider offers that changes what convene does; a field stays only
+    while something reads it. `host_link`: the organizer gets a link of their
+    own, so a missing one is worth explaining (/meet host)."""
+
     host_link: bool = False
-    scheduled_start: bool = False
-    expiry: bool = False
-    end: bool = False
-    participant_links: bool = False
-    recording: bool = False
-    webhooks: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,8 +68,9 @@ class Provider(Protocol):
         """Close the room. A room that is already gone counts as success."""
         ...
 
-    async def room_status(self, room_id: str) -> str | None:
-        """ "open", "ended", or None where the API cannot tell."""
+    async def cancel_room(self, room_id: str) -> None:
+        """The meeting will not happen: close the room without it ever having run.
+        Providers without a distinct cancel call just end the room."""
         ...
 
     async def check(self) -> None:
@@ -112,7 +111,7 @@ class ProviderSource(Protocol):
     """Where the service gets a provider client by name (cached, shared HTTP pool)."""
 
     def get(self, name: str) -> Provider:
-        """Raise bot.providers.ProviderNotConfigured when its variables are missing."""
+        """Raise ProviderNotConfigured (a ProviderError) when its variables are missing."""
         ...
 
     def missing(self, name: str) -> list[str]: ...

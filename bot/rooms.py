@@ -44,7 +44,7 @@ class Opened:
 async def open_meeting(core: Core, lifecycle: Lifecycle, plan: MeetingPlan) -> Opened:
     """Create the room and everything around it.
 
-    Raises ProviderNotConfigured or ProviderError before anything is stored, so
+    Raises ProviderError (also when the provider is not configured) before anything is stored, so
     a failure leaves no half-written meeting behind.
     """
     provider = core.providers.get(plan.provider)

@@ -190,7 +190,7 @@ class MeetingService:
         )
         try:
             opened = await open_meeting(core, self.lifecycle, plan)
-        except (ProviderNotConfigured, ProviderError) as exc:
+        except ProviderError as exc:
             return Reply(str(exc), ok=False)
         meeting = opened.meeting
         zone = core.zone_for(caller)

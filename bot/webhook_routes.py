@@ -1,19 +1,20 @@
 """`POST /webhooks/<provider>`: verify, de-duplicate, hand to the service.
 
 Verification is the providers' own pure functions (bot.providers.webhooks);
-this module only adapts HTTP to them. A rejected request gets 401 and a short
+this module only adapts HTTP to them, and gives Whereby's replay window the
+service's clock. A rejected request gets 401 and a short
 reason, never an echo of what was sent.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.config import Settings
+from bot.ports import Clock
 from bot.providers.webhooks import (
     ProviderEvent,
     WebhookRejected,
@@ -27,14 +28,16 @@ log = logging.getLogger(__name__)
 EventSink = Callable[[ProviderEvent], Awaitable[None]]
 
 
-def add_webhook_routes(app: web.Application, settings: Settings, sink: EventSink) -> None:
+def add_webhook_routes(
+    app: web.Application, settings: Settings, sink: EventSink, clock: Clock
+) -> None:
     async def whereby(request: web.Request) -> web.Response:
         if not settings.whereby_webhook_secret:
             return _refuse("Whereby webhooks are off: WHEREBY_WEBHOOK_SECRET is not set", 404)
         body = await request.read()
         return await _accept(
             lambda: verify_whereby(
-                request.headers, body, settings.whereby_webhook_secret or "", time.time()
+                request.headers, body, settings.whereby_webhook_secret or "", clock()
             ),
             sink,
         )

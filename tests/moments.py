@@ -42,7 +42,11 @@ def next_clock_change(tz: ZoneInfo, *, forward: bool, after: date | None = None)
         day += timedelta(days=1)
         before = at(day, 0, 0, tz).astimezone(tz).utcoffset()
         later = at(day + timedelta(days=1), 0, 0, tz).astimezone(tz).utcoffset()
-        if before is not None and later is not None and before != later:
-            if (later > before) == forward:
-                return day
+        if (
+            before is not None
+            and later is not None
+            and before != later
+            and ((later > before) == forward)
+        ):
+            return day
     raise ValueError(f"{tz.key} changes no clocks in the next two years")

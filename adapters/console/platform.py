@@ -11,8 +11,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
 
 from adapters.console import render
 from bot.messages import Card, Notice, Private
@@ -41,9 +45,12 @@ def local_zone_name() -> str | None:
 
 
 class ConsoleMessenger:
-    def __init__(self, out: TextIO, service_zone: Any) -> None:
+    """Prints what a channel or a person would see; times in the local user's zone
+    (a terminal has no client to localize them), asked afresh as /meet tz may change it."""
+
+    def __init__(self, out: TextIO, zone: Callable[[], ZoneInfo]) -> None:
         self._out = out
-        self._zone = service_zone
+        self._zone = zone
 
     def write(self, label: str, lines: list[str]) -> None:
         for line in lines:
@@ -82,10 +89,10 @@ class ConsolePlatform:
             is_admin=True,
             tz_hint=local_zone_name(),
         )
-        self.messenger = ConsoleMessenger(self._out, lambda: service.core.zone_for(self.caller))
+        self.messenger = ConsoleMessenger(self._out, lambda: service.zone_for(self.caller))
         self._stopped = asyncio.Event()
 
-    def add_routes(self, app: Any) -> None:
+    def add_routes(self, app: web.Application) -> None:
         """The console needs no HTTP routes."""
 
     async def run(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.messages import Card, Notice, NoticeKind, Private, Reply
+from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply, status_word
 from bot.timefmt import when
 
 
@@ -24,7 +24,7 @@ def card_lines(card: Card, tz: ZoneInfo, updated: bool = False) -> list[str]:
     head = f"“{card.title}” · {when(card.start, card.end, tz)} · organized by {card.organizer_id}"
     head += f" · {card.provider_label} · id {card.meeting_id}"
     if updated:
-        head = f"(card updated) {head} · {card.status}"
+        head = f"(card updated) {head} · {status_word(card.status)}"
     lines = [head]
     if card.invitees:
         lines.append("  with " + ", ".join(f"@{name}" for name in card.invitees))
@@ -62,10 +62,15 @@ def private_line(note: Private) -> str:
 def reply_lines(reply: Reply) -> list[str]:
     lines = [reply.text if reply.ok else f"Sorry: {reply.text}"]
     for item in reply.items:
-        lines.append(f"  {item.id}  “{item.title}”  {item.local_when}  {item.status}")
+        lines.append(f"  {item.id}  “{item.title}”  {item.local_when}  {_kind(item)}")
         if item.join_url:
             lines.append(f"      Join: {item.join_url}")
         if item.next_occurrences:
             lines.append(f"      Next: {'; '.join(item.next_occurrences)}")
     lines.extend(private_line(note) for note in reply.private)
     return lines
+
+
+def _kind(item: ListItem) -> str:
+    """The status in the words every platform uses; a series says it is one."""
+    return f"series ({item.status})" if item.is_series else status_word(item.status)

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal, TypeVar
 from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
 
-from adapters.discord import render, store
-from adapters.discord.context import PLATFORM, caller_for, service_of
+from adapters.discord import render
+from adapters.discord.context import Interaction, caller_for, service_of
 from bot import grammar
 from bot.models import Caller
 from bot.requests import (
@@ -43,7 +44,7 @@ from bot.service import OOPS
 
 log = logging.getLogger(__name__)
 
-Interaction = discord.Interaction[Any]
+T = TypeVar("T")
 Build = Callable[[Caller], Request]
 MAX_CHOICES = 25  # Discord's limit for autocomplete answers
 _ZONES = sorted(available_timezones())
@@ -54,9 +55,7 @@ async def meeting_choices(interaction: Interaction, current: str) -> list[app_co
     caller = caller_for(interaction)
     if caller is None:
         return []
-    rows = store.open_meetings_of(
-        service_of(interaction).core.db, PLATFORM, caller.workspace_id, caller.user_id
-    )
+    rows = service_of(interaction).organized_by(caller)
     needle = current.strip().lower()
     found = [(i, t) for i, t in rows if needle in i or needle in t.lower()]
     return [
@@ -98,12 +97,13 @@ async def _run(interaction: Interaction, build: Build, *, slow: bool) -> None:
     await interaction.response.send_message(render.reply_text(reply), ephemeral=True)
 
 
-def _when(interaction: Interaction, caller: Caller, text: str) -> Any:
-    core = service_of(interaction).core
-    return grammar.parse_when(text, now=core.clock(), tz=core.zone_for(caller))
+def _when(interaction: Interaction, caller: Caller, text: str) -> datetime:
+    """A start time read in the caller's zone, relative to the service's clock."""
+    service = service_of(interaction)
+    return grammar.parse_when(text, now=service.now(), tz=service.zone_for(caller))
 
 
-def _opt(parse: Callable[[str], Any], text: str | None) -> Any:
+def _opt(parse: Callable[[str], T], text: str | None) -> T | None:
     return parse(text) if text else None
 
 
@@ -191,8 +191,8 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
         def build(caller: Caller) -> Request:
             if not date:
                 return SkipOccurrence(series)
-            core = service_of(interaction).core
-            day = grammar.parse_day(date, now=core.clock(), tz=core.zone_for(caller))
+            service = service_of(interaction)
+            day = grammar.parse_day(date, now=service.now(), tz=service.zone_for(caller))
             return SkipOccurrence(series, day)
 
         await _run(interaction, build, slow=False)

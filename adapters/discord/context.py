@@ -7,8 +7,6 @@ button's custom_id or an option value.
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 
 from bot.models import Caller
@@ -17,8 +15,12 @@ from bot.service import MeetingService
 PLATFORM = "discord"
 GUILD_ONLY = "convene works inside a server's channels, not in direct messages."
 
+Interaction = discord.Interaction[discord.Client]
+"""What every handler receives. The client is always a ConveneClient, but discord.py's
+callbacks are generic over any Client, so handlers accept any and check (`service_of`)."""
 
-def service_of(interaction: discord.Interaction[Any]) -> MeetingService:
+
+def service_of(interaction: Interaction) -> MeetingService:
     """The service the receiving client was built with (see platform.ConveneClient)."""
     service = getattr(interaction.client, "service", None)
     if not isinstance(service, MeetingService):
@@ -26,13 +28,13 @@ def service_of(interaction: discord.Interaction[Any]) -> MeetingService:
     return service
 
 
-def is_admin(interaction: discord.Interaction[Any]) -> bool:
+def is_admin(interaction: Interaction) -> bool:
     """Manage Server (or Administrator) as Discord resolved it for this member here."""
     perms = interaction.permissions
     return bool(perms.manage_guild or perms.administrator)
 
 
-def caller_for(interaction: discord.Interaction[Any]) -> Caller | None:
+def caller_for(interaction: Interaction) -> Caller | None:
     """The neutral Caller, or None outside a guild channel."""
     if interaction.guild_id is None or interaction.channel_id is None:
         return None

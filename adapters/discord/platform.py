@@ -25,13 +25,13 @@ from typing import Any
 
 import discord
 import yarl
+from aiohttp import web
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from adapters.discord import store
 from adapters.discord.commands import MeetGroup, on_tree_error
-from adapters.discord.context import PLATFORM
+from adapters.discord.context import PLATFORM, Interaction
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.views import PERSISTENT_ITEMS, answer_modal_submit
 from bot.config import Settings
@@ -47,7 +47,7 @@ def point_at(api_url: str, gateway_url: str) -> None:
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-def tree_hash(tree: app_commands.CommandTree[Any]) -> str:
+def tree_hash(tree: app_commands.CommandTree[discord.Client]) -> str:
     """A stable digest of the global command payload discord.py would upload."""
     payload = [command.to_dict(tree) for command in tree.get_commands()]
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
@@ -86,17 +86,16 @@ class ConveneClient(discord.Client):
                 await self.tree.sync(guild=guild)
             log.info("synced /meet to %d guild(s)", len(self.guild_ids))
         else:
-            db = self.service.core.db
             digest = tree_hash(self.tree)
-            if store.get_state(db, HASH_KEY) == digest:
+            if self.service.platform_state(PLATFORM, HASH_KEY) == digest:
                 log.info("global /meet commands unchanged; not syncing")
             else:
                 await self.tree.sync()
-                store.set_state(db, HASH_KEY, digest)
+                self.service.set_platform_state(PLATFORM, HASH_KEY, digest)
                 log.info("synced /meet globally")
         self.synced = True
 
-    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+    async def on_interaction(self, interaction: Interaction) -> None:
         """Modal submits: answered here so forms opened before a restart still work."""
         try:
             await answer_modal_submit(interaction)
@@ -115,17 +114,13 @@ class DiscordPlatform:
         self._settings = settings
         self.service = service
         self.client = ConveneClient(service, settings.discord_guild_ids, **client_options)
-        self._messenger = DiscordMessenger(self.client, self._invitees)
+        self._messenger = DiscordMessenger(self.client, service.invitees)
 
     @property
     def messenger(self) -> DiscordMessenger:
         return self._messenger
 
-    def _invitees(self, meeting_id: str) -> tuple[str, ...]:
-        meeting = self.service.core.get_meeting(meeting_id)
-        return meeting.invitees if meeting is not None else ()
-
-    def add_routes(self, app: Any) -> None:
+    def add_routes(self, app: web.Application) -> None:
         """Discord speaks to convene over the gateway; no HTTP routes."""
 
     async def run(self) -> None:

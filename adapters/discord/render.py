@@ -13,7 +13,8 @@ from datetime import datetime
 import discord
 from discord.utils import escape_markdown
 
-from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply
+from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply, status_word
+from bot.models import SeriesStatus
 
 CONTENT_LIMIT = 2000  # Discord's limit for a message's content
 TITLE_LIMIT = 256
@@ -22,12 +23,6 @@ COLOURS = {
     "active": discord.Colour.green(),
     "ended": discord.Colour.dark_grey(),
     "cancelled": discord.Colour.red(),
-}
-STATUS_WORDS = {
-    "scheduled": "Scheduled",
-    "active": "Running now",
-    "ended": "Ended",
-    "cancelled": "Cancelled",
 }
 
 
@@ -50,7 +45,7 @@ def card_embed(card: Card) -> discord.Embed:
     embed.add_field(name="When", value=when, inline=False)
     embed.add_field(name="Organizer", value=mention(card.organizer_id), inline=True)
     embed.add_field(name="Provider", value=escape_markdown(card.provider_label), inline=True)
-    embed.add_field(name="Status", value=STATUS_WORDS.get(card.status, card.status), inline=True)
+    embed.add_field(name="Status", value=status_word(card.status), inline=True)
     if card.invitees:
         embed.add_field(
             name="With", value=" ".join(mention(i) for i in card.invitees)[:1024], inline=False
@@ -83,10 +78,24 @@ def private_text(note: Private) -> str:
 
 
 def item_line(item: ListItem) -> str:
-    kind = "series" if item.is_series else STATUS_WORDS.get(item.status, item.status).lower()
+    """One listed meeting, at a timestamp each reader's client shows in their zone."""
+    if item.is_series:
+        return series_line(item)
+    kind = status_word(item.status).lower()
     line = f"`{item.id}` **{escape_markdown(item.title)}**: {stamp(item.start)} ({kind})"
     if item.join_url:
         line += f" <{item.join_url}>"
+    return line
+
+
+def series_line(item: ListItem) -> str:
+    """A series has no single moment (its `start` is only when the list was made), so it
+    shows its rule and next dates, which the service wrote in the caller's zone."""
+    kind = "paused series" if item.status == SeriesStatus.PAUSED else "series"
+    line = f"`{item.id}` **{escape_markdown(item.title)}**: {escape_markdown(item.local_when)}"
+    line += f" ({kind})"
+    if item.next_occurrences:
+        line += "\n  Next: " + ", ".join(escape_markdown(d) for d in item.next_occurrences)
     return line
 
 

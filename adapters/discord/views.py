@@ -5,6 +5,7 @@ meeting id (`convene:end:<id>`), and the client registers the classes at start,
 so a click on a card posted by a previous process is still dispatched. The
 custom_id is user-controlled, so the only thing read from it is which meeting;
 who may act is decided by the service from the verified `interaction.user`.
+What a press asks for is `bot.requests.button_request`, the same as on Slack.
 
 Feedback prompts (a reply under the card, and a direct message to each person
 asked) carry 1–5 rating buttons (`convene:feedback:<id>:<score>`) and "Add a
@@ -17,62 +18,86 @@ meeting's own (see `feedback_caller`).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import ui
 
 from adapters.discord import render
-from adapters.discord.context import GUILD_ONLY, PLATFORM, caller_for, is_admin, service_of
+from adapters.discord.context import (
+    GUILD_ONLY,
+    PLATFORM,
+    Interaction,
+    caller_for,
+    is_admin,
+    service_of,
+)
 from bot.messages import Card
 from bot.models import Caller
-from bot.requests import CancelMeeting, EndMeeting, RateMeeting, Request
+from bot.requests import Button, RateMeeting, Request, button_request
+
+if TYPE_CHECKING:
+    from discord.types.interactions import ModalSubmitInteractionData
 
 ID = r"[a-z0-9]{1,32}"
+SLUGS = {
+    Button.END: "end",
+    Button.CANCEL: "cancel",
+    Button.RATE: "feedback",
+    Button.COMMENT: "comment",
+}
+"""The word of each button in its custom_id. Fixed: messages posted by earlier
+versions carry these, and their clicks must still be understood."""
+BUTTON_OF_SLUG = {slug: button for button, slug in SLUGS.items()}
 COMMENT_MODAL_PREFIX = "convene:comment-modal:"
 COMMENT_FIELD = "convene:comment-text"
 UNKNOWN_MEETING = "convene no longer knows that meeting, so this answer was not recorded."
 EMPTY_COMMENT = "The comment was empty, so nothing was recorded."
 
 
+def custom_id(button: Button, meeting_id: str, score: int | None = None) -> str:
+    """`convene:<word>:<meeting>[:<score>]`: all a click tells convene is which meeting."""
+    tail = "" if score is None else f":{score}"
+    return f"convene:{SLUGS[button]}:{meeting_id}{tail}"
+
+
 class CardAction(
-    ui.DynamicItem[ui.Button[Any]], template=rf"convene:(?P<action>end|cancel):(?P<meeting>{ID})"
+    ui.DynamicItem[ui.Button[ui.View]],
+    template=rf"convene:(?P<action>{SLUGS[Button.END]}|{SLUGS[Button.CANCEL]}):(?P<meeting>{ID})",
 ):
     """End or Cancel on a meeting card."""
 
-    def __init__(self, action: str, meeting_id: str) -> None:
+    def __init__(self, button: Button, meeting_id: str) -> None:
         label, style = ("End", discord.ButtonStyle.danger)
-        if action == "cancel":
+        if button is Button.CANCEL:
             label, style = ("Cancel", discord.ButtonStyle.secondary)
         super().__init__(
-            ui.Button(label=label, style=style, custom_id=f"convene:{action}:{meeting_id}")
+            ui.Button(label=label, style=style, custom_id=custom_id(button, meeting_id))
         )
-        self.action = action
+        self.button = button
         self.meeting_id = meeting_id
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
+        cls, interaction: Interaction, item: ui.Item[Any], match: re.Match[str], /
     ) -> CardAction:
-        return cls(match["action"], match["meeting"])
+        return cls(BUTTON_OF_SLUG[match["action"]], match["meeting"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: Interaction) -> None:
         caller = caller_for(interaction)
         if caller is None:
             await interaction.response.send_message(GUILD_ONLY, ephemeral=True)
             return
         # Closing calls the provider: defer privately now, answer privately after.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        request: Request = (
-            EndMeeting(self.meeting_id) if self.action == "end" else CancelMeeting(self.meeting_id)
-        )
+        request = button_request(self.button, self.meeting_id)
         reply = await service_of(interaction).handle(caller, request)
         await interaction.followup.send(render.reply_text(reply), ephemeral=True)
 
 
 class FeedbackScore(
-    ui.DynamicItem[ui.Button[Any]],
-    template=rf"convene:feedback:(?P<meeting>{ID}):(?P<score>[1-5])",
+    ui.DynamicItem[ui.Button[ui.View]],
+    template=rf"convene:{SLUGS[Button.RATE]}:(?P<meeting>{ID}):(?P<score>[1-5])",
 ):
     """A 1–5 rating button on a feedback prompt; a second click changes the rating."""
 
@@ -81,7 +106,7 @@ class FeedbackScore(
             ui.Button(
                 label=str(score),
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"convene:feedback:{meeting_id}:{score}",
+                custom_id=custom_id(Button.RATE, meeting_id, score),
             )
         )
         self.meeting_id = meeting_id
@@ -89,15 +114,19 @@ class FeedbackScore(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
+        cls, interaction: Interaction, item: ui.Item[Any], match: re.Match[str], /
     ) -> FeedbackScore:
         return cls(match["meeting"], int(match["score"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await rate(interaction, RateMeeting(self.meeting_id, self.score))
+    async def callback(self, interaction: Interaction) -> None:
+        request = button_request(Button.RATE, self.meeting_id, self.score)
+        await rate(interaction, self.meeting_id, request)
 
 
-class CommentButton(ui.DynamicItem[ui.Button[Any]], template=rf"convene:comment:(?P<meeting>{ID})"):
+class CommentButton(
+    ui.DynamicItem[ui.Button[ui.View]],
+    template=rf"convene:{SLUGS[Button.COMMENT]}:(?P<meeting>{ID})",
+):
     """Opens the comment form of a feedback prompt."""
 
     def __init__(self, meeting_id: str) -> None:
@@ -105,18 +134,18 @@ class CommentButton(ui.DynamicItem[ui.Button[Any]], template=rf"convene:comment:
             ui.Button(
                 label="Add a comment",
                 style=discord.ButtonStyle.primary,
-                custom_id=f"convene:comment:{meeting_id}",
+                custom_id=custom_id(Button.COMMENT, meeting_id),
             )
         )
         self.meeting_id = meeting_id
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: ui.Item[Any], match: re.Match[str], /
+        cls, interaction: Interaction, item: ui.Item[Any], match: re.Match[str], /
     ) -> CommentButton:
         return cls(match["meeting"])
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: Interaction) -> None:
         await interaction.response.send_modal(CommentModal(self.meeting_id))
 
 
@@ -137,41 +166,43 @@ class CommentModal(ui.Modal):
         )
 
 
-async def answer_modal_submit(interaction: discord.Interaction[Any]) -> bool:
+async def answer_modal_submit(interaction: Interaction) -> bool:
     """Answer a convene modal submit; False if the submit is not convene's."""
-    data: dict[str, Any] = dict(interaction.data or {})
-    custom_id = str(data.get("custom_id", ""))
-    if interaction.type is not discord.InteractionType.modal_submit:
+    if interaction.type is not discord.InteractionType.modal_submit or interaction.data is None:
         return False
-    if not custom_id.startswith(COMMENT_MODAL_PREFIX) or interaction.response.is_done():
+    # discord.py types `data` as the union of every interaction's; a modal submit's is this.
+    data = cast("ModalSubmitInteractionData", interaction.data)
+    form_id = str(data.get("custom_id", ""))
+    if not form_id.startswith(COMMENT_MODAL_PREFIX) or interaction.response.is_done():
         return False
-    meeting_id = custom_id.removeprefix(COMMENT_MODAL_PREFIX)
+    meeting_id = form_id.removeprefix(COMMENT_MODAL_PREFIX)
     comment = _field_value(data.get("components"), COMMENT_FIELD).strip()
     if not re.fullmatch(ID, meeting_id):
         await interaction.response.send_message(UNKNOWN_MEETING, ephemeral=True)
     elif not comment:
         await interaction.response.send_message(EMPTY_COMMENT, ephemeral=True)
     else:
-        await rate(interaction, RateMeeting(meeting_id, None, comment))
+        await rate(interaction, meeting_id, RateMeeting(meeting_id, None, comment))
     return True
 
 
-def _field_value(components: Any, custom_id: str) -> str:
+def _field_value(components: object, field_id: str) -> str:
     """The value of one text input in a submitted form, whether it sits in an
-    action row (`components`) or in a label (`component`)."""
+    action row (`components`) or in a label (`component`). The payload is walked
+    as plain JSON: it comes from outside and may not match its declared shape."""
     if isinstance(components, dict):
-        if components.get("custom_id") == custom_id and "value" in components:
+        if components.get("custom_id") == field_id and "value" in components:
             return str(components["value"] or "")
         components = [components.get("components"), components.get("component")]
     if isinstance(components, list):
         for child in components:
-            found = _field_value(child, custom_id)
+            found = _field_value(child, field_id)
             if found:
                 return found
     return ""
 
 
-def feedback_caller(interaction: discord.Interaction[Any], meeting_id: str) -> Caller | None:
+def feedback_caller(interaction: Interaction, meeting_id: str) -> Caller | None:
     """Who is answering a feedback prompt, and in which workspace.
 
     In a guild channel that is the guild, as for every command. A direct message
@@ -183,23 +214,23 @@ def feedback_caller(interaction: discord.Interaction[Any], meeting_id: str) -> C
     caller = caller_for(interaction)
     if caller is not None:
         return caller
-    meeting = service_of(interaction).core.get_meeting(meeting_id)
-    if meeting is None or meeting.platform != PLATFORM:
+    place = service_of(interaction).meeting_place(PLATFORM, meeting_id)
+    if place is None:
         return None
     user = interaction.user
     return Caller(
         platform=PLATFORM,
-        workspace_id=meeting.workspace_id,
-        channel_id=meeting.channel_id,
+        workspace_id=place.workspace_id,
+        channel_id=place.channel_id,
         user_id=str(user.id),
         user_name=user.display_name,
         is_admin=interaction.guild_id is not None and is_admin(interaction),
     )
 
 
-async def rate(interaction: discord.Interaction[Any], request: RateMeeting) -> None:
-    """Record a rating or a comment for the verified user; answer privately."""
-    caller = feedback_caller(interaction, request.meeting_id)
+async def rate(interaction: Interaction, meeting_id: str, request: Request) -> None:
+    """Record a rating or a comment on `meeting_id` for the verified user; answer privately."""
+    caller = feedback_caller(interaction, meeting_id)
     if caller is None:
         await interaction.response.send_message(UNKNOWN_MEETING, ephemeral=True)
         return
@@ -207,7 +238,11 @@ async def rate(interaction: discord.Interaction[Any], request: RateMeeting) -> N
     await interaction.response.send_message(render.reply_text(reply), ephemeral=True)
 
 
-PERSISTENT_ITEMS: tuple[type[ui.DynamicItem[Any]], ...] = (CardAction, FeedbackScore, CommentButton)
+PERSISTENT_ITEMS: tuple[type[ui.DynamicItem[ui.Button[ui.View]]], ...] = (
+    CardAction,
+    FeedbackScore,
+    CommentButton,
+)
 
 
 def card_view(card: Card) -> ui.View | None:
@@ -216,8 +251,8 @@ def card_view(card: Card) -> ui.View | None:
         return None
     view = ui.View(timeout=None)
     view.add_item(ui.Button(label="Join", style=discord.ButtonStyle.link, url=card.join_url))
-    view.add_item(CardAction("end", card.meeting_id))
-    view.add_item(CardAction("cancel", card.meeting_id))
+    view.add_item(CardAction(Button.END, card.meeting_id))
+    view.add_item(CardAction(Button.CANCEL, card.meeting_id))
     return view
 
 

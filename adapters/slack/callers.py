@@ -1,21 +1,23 @@
 """Who is asking: a verified Slack user turned into convene's `Caller`.
 
-The ids come from a request bolt has already verified (signature or Socket Mode);
-admin rights and the time zone come from `users.info`, cached per user for a few
-minutes so a burst of commands does not turn into a burst of API calls.
+The ids come from a request bolt has already verified (signature or Socket Mode),
+read by `inbound`; admin rights and the time zone come from `users.info`, cached per
+user for a few minutes (by the service's clock) so a burst of commands does not turn
+into a burst of API calls.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.inbound import Who
 from bot.models import Caller
 
 log = logging.getLogger(__name__)
@@ -31,15 +33,17 @@ class Profile:
 
 
 class Callers:
-    def __init__(self, ttl: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime], ttl: timedelta = timedelta(minutes=10)
+    ) -> None:
         self._ttl = ttl
         self._clock = clock
-        self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
+        self._cache: dict[tuple[str, str], tuple[datetime, Profile]] = {}
 
     async def profile(self, client: AsyncWebClient, team_id: str, user_id: str) -> Profile | None:
         key = (team_id, user_id)
         cached = self._cache.get(key)
-        if cached is not None and self._clock() - cached[0] < self._ttl:
+        if cached is not None and abs(self._clock() - cached[0]) < self._ttl:
             return cached[1]
         try:
             response = await client.users_info(user=user_id)
@@ -58,22 +62,15 @@ class Callers:
         self._cache[key] = (self._clock(), found)
         return found
 
-    async def caller(
-        self,
-        client: AsyncWebClient,
-        team_id: str,
-        channel_id: str,
-        user_id: str,
-        user_name: str = "",
-    ) -> Caller:
+    async def caller(self, client: AsyncWebClient, who: Who) -> Caller:
         """Without users.info the caller is simply not an admin and has no zone hint."""
-        found = await self.profile(client, team_id, user_id)
+        found = await self.profile(client, who.team_id, who.user_id)
         return Caller(
             platform=PLATFORM,
-            workspace_id=team_id,
-            channel_id=channel_id,
-            user_id=user_id,
-            user_name=(found.name if found else "") or user_name,
+            workspace_id=who.team_id,
+            channel_id=who.channel_id,
+            user_id=who.user_id,
+            user_name=(found.name if found else "") or who.user_name,
             is_admin=found.is_admin if found else False,
             tz_hint=found.tz if found else None,
         )

@@ -1,27 +1,31 @@
 """Bolt listeners: `/meet`, the card's buttons, the feedback buttons and the modals.
 
 Every listener acknowledges first (Slack allows 3 seconds, a provider may take
-longer), then asks Slack who the user is, runs the service and answers
-privately. Ids come from the verified request, never from a button's value;
-the service itself checks who may end or cancel what, and records a rating for
-the verified user who clicked, whatever the button's value says.
+longer), then does its work inside `after_ack`: asks Slack who the user is, runs
+the service and answers privately, and turns any failure into one logged
+traceback and one private sentence. Who asks comes from the verified request
+(`inbound`), never from a button's value; the service itself checks who may end
+or cancel what, and records a rating for the verified user who clicked.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import modal, render
+from adapters.slack import inbound, modal, render
 from adapters.slack.callers import Callers
+from adapters.slack.inbound import Who
 from bot.messages import Reply
 from bot.models import Caller
-from bot.requests import CancelMeeting, EndMeeting, RateMeeting, Request
+from bot.requests import Button, Request
 from bot.service import OOPS, MeetingService
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,34 @@ COMMENT_FAILED = (
     "The comment form could not be opened; type it instead: /meet rate {id} 4 your comment"
 )
 
+Work = Callable[[], Awaitable[Reply | None]]
+"""A listener's work after its ack: the private answer, or None when there is none."""
+Answer = Callable[[Reply], Awaitable[None]]
+
+
+async def after_ack(what: str, work: Work, answer: Answer, failed: Reply | None = None) -> None:
+    """Run work that Slack already acknowledged: its reply, or on any failure a logged
+    traceback and `failed` (OOPS by default), goes privately to the user."""
+    try:
+        reply = await work()
+    except Exception:
+        log.exception("%s failed after it was acknowledged", what)
+        reply = failed if failed is not None else Reply(OOPS, ok=False)
+    if reply is not None:
+        await answer(reply)
+
+
+def _pattern(*action_ids: str) -> re.Pattern[str]:
+    return re.compile("^(" + "|".join(re.escape(a) for a in action_ids) + ")$")
+
+
+# The buttons whose press is a request: End, Cancel and the five ratings.
+REQUEST_BUTTONS = _pattern(
+    render.action_id(Button.END),
+    render.action_id(Button.CANCEL),
+    *(render.action_id(Button.RATE, score) for score in render.SCORES),
+)
+
 
 class Handlers:
     def __init__(self, service: MeetingService, callers: Callers) -> None:
@@ -42,11 +74,10 @@ class Handlers:
 
     def register(self, app: AsyncApp) -> None:
         app.command("/meet")(self.meet)
-        app.action(re.compile(f"^({render.END_ACTION}|{render.CANCEL_ACTION})$"))(self.close)
+        app.action(REQUEST_BUTTONS)(self.button)
         app.action(render.OPEN_FORM_ACTION)(self.open_form_button)
         app.action(re.compile(f"^({render.JOIN_ACTION}|{render.LINK_ACTION})"))(self.link_clicked)
-        app.action(re.compile(f"^{render.RATE_PREFIX}[1-5]$"))(self.rate_button)
-        app.action(render.COMMENT_ACTION)(self.comment_button)
+        app.action(render.action_id(Button.COMMENT))(self.comment_button)
         app.view(modal.CALLBACK_ID)(self.schedule_submitted)
         app.view(modal.COMMENT_CALLBACK_ID)(self.comment_submitted)
 
@@ -61,28 +92,21 @@ class Handlers:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        try:
-            caller = await self.callers.caller(
-                client,
-                str(context.team_id or command.get("team_id") or ""),
-                str(command.get("channel_id") or ""),
-                str(context.user_id or command.get("user_id") or ""),
-                str(command.get("user_name") or ""),
-            )
-            # Slack sends &, < and > typed in the command as &amp;, &lt; and &gt;.
-            text = render.unescape(str(command.get("text") or ""))
-            reply = await self.service.run_text(caller, text)
-            if reply.open_form:
-                if await self.open_form(client, str(command.get("trigger_id") or ""), caller):
-                    return
-                reply = Reply(FORM_FAILED, ok=False)
-            await self.answer(respond, reply)
-        except Exception:
-            log.exception("/meet failed after it was acknowledged")
-            await self.answer(respond, Reply(OOPS, ok=False))
+        who = inbound.command_who(command, context)
+
+        async def work() -> Reply | None:
+            caller = await self.callers.caller(client, who)
+            reply = await self.service.run_text(caller, inbound.command_text(command))
+            if not reply.open_form:
+                return reply
+            if await self.open_form(client, inbound.trigger_id(command), caller):
+                return None
+            return Reply(FORM_FAILED, ok=False)
+
+        await after_ack("/meet", work, partial(self.answer, respond))
 
     async def answer(self, respond: AsyncRespond, reply: Reply) -> None:
-        """The private answer through the command's response_url."""
+        """The private answer through the command's or button's response_url."""
         response = await respond(
             text=render.reply_text(reply),
             blocks=render.reply_blocks(reply, offer_form=reply.offer_form),
@@ -93,26 +117,22 @@ class Handlers:
             log.warning("Slack refused a private reply (HTTP %s)", response.status_code)
 
     async def open_form(self, client: AsyncWebClient, trigger_id: str, caller: Caller) -> bool:
-        context = modal.FormContext(caller.channel_id, self.service.core.zone_for(caller).key)
-        view = modal.schedule_view(context, self.service.core.clock())
-        try:
-            await client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as exc:
-            log.warning("views.open failed: %s", exc.response.get("error"))
-            return False
-        return True
+        """The scheduling form, pre-filled in the caller's zone from the service's clock."""
+        context = modal.FormContext(caller.channel_id, self.service.zone_for(caller).key)
+        return await open_view(client, trigger_id, modal.schedule_view(context, self.service.now()))
+
+    def asks(self, client: AsyncWebClient, who: Who, request: Request) -> Work:
+        """The work of a button or a form: the verified user asks the service."""
+
+        async def work() -> Reply:
+            caller = await self.callers.caller(client, who)
+            return await self.service.handle(caller, request)
+
+        return work
 
     # -- buttons ---------------------------------------------------------------------------
 
-    async def _button_caller(self, client: AsyncWebClient, context: AsyncBoltContext) -> Caller:
-        return await self.callers.caller(
-            client,
-            str(context.team_id or ""),
-            str(context.channel_id or ""),
-            str(context.user_id or ""),
-        )
-
-    async def close(
+    async def button(
         self,
         ack: AsyncAck,
         action: dict[str, Any],
@@ -120,28 +140,13 @@ class Handlers:
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
-        """End/Cancel: the value only names the meeting; the verified user is the caller."""
+        """End, Cancel or a rating: the value only names the meeting; the verified user acts."""
         await ack()
-        meeting_id = str(action.get("value") or "")[:40]
-        end = action.get("action_id") == render.END_ACTION
-        request = EndMeeting(meeting_id) if end else CancelMeeting(meeting_id)
-        await self._act(request, respond, client, context)
-
-    async def _act(
-        self,
-        request: Request,
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        """After a button's ack: the verified user (never the payload) asks the service."""
-        try:
-            caller = await self._button_caller(client, context)
-            reply = await self.service.handle(caller, request)
-        except Exception:
-            log.exception("a button failed after it was acknowledged")
-            reply = Reply(OOPS, ok=False)
-        await self.answer(respond, reply)
+        request = inbound.button_press(action)
+        if request is None:  # the listener's pattern lets only request buttons through
+            return
+        work = self.asks(client, inbound.action_who(context), request)
+        await after_ack("a button", work, partial(self.answer, respond))
 
     async def open_form_button(
         self,
@@ -152,29 +157,20 @@ class Handlers:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        caller = await self._button_caller(client, context)
-        if not await self.open_form(client, str(body.get("trigger_id") or ""), caller):
-            await self.answer(respond, Reply(FORM_FAILED, ok=False))
+
+        async def work() -> Reply | None:
+            caller = await self.callers.caller(client, inbound.action_who(context))
+            if await self.open_form(client, inbound.trigger_id(body), caller):
+                return None
+            return Reply(FORM_FAILED, ok=False)
+
+        await after_ack("the form button", work, partial(self.answer, respond))
 
     async def link_clicked(self, ack: AsyncAck) -> None:
         """Link buttons open in the browser; Slack still tells the app, which just says OK."""
         await ack()
 
     # -- feedback -------------------------------------------------------------------------
-
-    async def rate_button(
-        self,
-        ack: AsyncAck,
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        """A rating 1–5 from the verified user; the value only names the meeting."""
-        await ack()
-        meeting_id = str(action.get("value") or "")[:40]
-        score = render.score_of(str(action.get("action_id") or ""))
-        await self._act(RateMeeting(meeting_id, score), respond, client, context)
 
     async def comment_button(
         self,
@@ -187,21 +183,19 @@ class Handlers:
     ) -> None:
         """Opens the comment form; it remembers the meeting and where to answer."""
         await ack()
-        meeting_id = str(action.get("value") or "")[:40]
-        channel_id = str(context.channel_id or "")
-        try:
-            caller = await self._button_caller(client, context)
-            meeting = self.service.core.find_meeting(caller, meeting_id)
+        who = inbound.action_who(context)
+        meeting_id = inbound.meeting_of(action)
+        failed = Reply(COMMENT_FAILED.format(id=meeting_id), ok=False)
+
+        async def work() -> Reply | None:
+            caller = await self.callers.caller(client, who)
             view = modal.comment_view(
-                modal.CommentContext(meeting_id, channel_id), meeting.title if meeting else None
+                modal.CommentContext(meeting_id, who.channel_id),
+                self.service.meeting_title(caller, meeting_id),
             )
-            await client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
-            return
-        except SlackApiError as exc:
-            log.warning("views.open for a comment failed: %s", exc.response.get("error"))
-        except Exception:
-            log.exception("the comment button failed after it was acknowledged")
-        await self.answer(respond, Reply(COMMENT_FAILED.format(id=meeting_id), ok=False))
+            return None if await open_view(client, inbound.trigger_id(body), view) else failed
+
+        await after_ack("the comment button", work, partial(self.answer, respond), failed)
 
     async def comment_submitted(
         self,
@@ -211,23 +205,8 @@ class Handlers:
         context: AsyncBoltContext,
     ) -> None:
         """A comment alone (any earlier rating stays); the answer goes to the channel privately."""
-        form = modal.CommentContext.load(view.get("private_metadata"))
-        values = (view.get("state") or {}).get("values") or {}
-        comment = modal.read_comment(values)
-        if isinstance(comment, dict):
-            await ack(response_action="errors", errors=comment)
-            return
-        await ack()
-        user_id = str(context.user_id or "")
-        try:
-            caller = await self.callers.caller(
-                client, str(context.team_id or ""), form.channel_id, user_id
-            )
-            reply = await self.service.handle(caller, RateMeeting(form.meeting_id, None, comment))
-        except Exception:
-            log.exception("a feedback comment failed after it was acknowledged")
-            reply = Reply(OOPS, ok=False)
-        await self.post_private(client, form.channel_id, user_id, reply)
+        form, result = inbound.comment_submission(view)
+        await self.submitted(ack, "a feedback comment", form.channel_id, result, client, context)
 
     # -- the scheduling form ---------------------------------------------------------------
 
@@ -238,34 +217,46 @@ class Handlers:
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
-        form = modal.FormContext.load(view.get("private_metadata"))
-        values = (view.get("state") or {}).get("values") or {}
-        result = modal.read_submission(values, now=self.service.core.clock(), tz=form.tz)
+        form, result = inbound.schedule_submission(view, now=self.service.now())
+        await self.submitted(ack, "the scheduling form", form.channel_id, result, client, context)
+
+    async def submitted(
+        self,
+        ack: AsyncAck,
+        what: str,
+        channel_id: str,
+        result: Request | dict[str, str],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """A modal's submission: errors go back under their fields (the modal stays open);
+        a request is acked (the modal closes), then asked, then answered in the channel."""
         if isinstance(result, dict):
             await ack(response_action="errors", errors=result)
             return
         await ack()
-        user_id = str(context.user_id or "")
-        try:
-            caller = await self.callers.caller(
-                client, str(context.team_id or ""), form.channel_id, user_id
-            )
-            reply = await self.service.handle(caller, result)
-        except Exception:
-            log.exception("the scheduling form failed after it was acknowledged")
-            reply = Reply(OOPS, ok=False)
-        await self.post_private(client, form.channel_id, user_id, reply)
+        who = inbound.form_who(context, channel_id)
+        await after_ack(what, self.asks(client, who, result), partial(post_private, client, who))
 
-    async def post_private(
-        self, client: AsyncWebClient, channel_id: str, user_id: str, reply: Reply
-    ) -> None:
-        """A modal has no response_url: its answer is an ephemeral message in the channel."""
-        try:
-            await client.chat_postEphemeral(
-                channel=channel_id,
-                user=user_id,
-                text=render.reply_text(reply),
-                blocks=render.reply_blocks(reply),
-            )
-        except SlackApiError as exc:
-            log.warning("a form's private answer failed: %s", exc.response.get("error"))
+
+async def open_view(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> bool:
+    """views.open; False (logged) when Slack refuses, e.g. an expired trigger."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))
+        return False
+    return True
+
+
+async def post_private(client: AsyncWebClient, who: Who, reply: Reply) -> None:
+    """A modal has no response_url: its answer is an ephemeral message in the channel."""
+    try:
+        await client.chat_postEphemeral(
+            channel=who.channel_id,
+            user=who.user_id,
+            text=render.reply_text(reply),
+            blocks=render.reply_blocks(reply),
+        )
+    except SlackApiError as exc:
+        log.warning("a form's private answer failed: %s", exc.response.get("error"))

@@ -15,6 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack import render
 from bot.messages import Card, Notice, Private
@@ -76,7 +77,7 @@ class SlackMessenger:
         self._client = client
         self._tokens = tokens
 
-    async def _call(self, method: str, place: Place, **params: Any) -> Any:
+    async def _call(self, method: str, place: Place, **params: Any) -> AsyncSlackResponse:
         token = await self._tokens.for_team(place.workspace_id)
         try:
             return await self._client.api_call(method, json={**params, "token": token})

@@ -24,6 +24,7 @@ CALLBACK_ID = "meet_schedule"
 COMMENT_CALLBACK_ID = "feedback_comment"
 COMMENT_BLOCK = "comment"
 MAX_COMMENT = 1000  # what convene keeps of a comment
+MAX_MEETING_ID = 40  # longer than any id convene makes; a longer value names nothing
 VALUE = "value"  # the action_id of every input element
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 REPEATS = (
@@ -145,10 +146,14 @@ def schedule_view(context: FormContext, now: datetime) -> dict[str, Any]:
 
 
 def _value(values: dict[str, Any], block_id: str) -> str:
-    """The submitted value of one field, whatever kind of element holds it."""
-    state = values.get(block_id, {}).get(VALUE, {})
+    """The submitted value of one field, whatever kind of element holds it ("" if odd)."""
+    block = values.get(block_id)
+    state = block.get(VALUE) if isinstance(block, dict) else None
+    if not isinstance(state, dict):
+        return ""
     if "selected_option" in state:
-        return str((state["selected_option"] or {}).get("value") or "")
+        option = state["selected_option"]
+        return str(option.get("value") or "") if isinstance(option, dict) else ""
     for key in ("value", "selected_date", "selected_time"):
         if key in state:
             return str(state[key] or "")
@@ -227,7 +232,7 @@ class CommentContext:
     @classmethod
     def load(cls, raw: str | None) -> CommentContext:
         data = _metadata(raw)
-        return cls(str(data.get("meeting", ""))[:40], str(data.get("channel", "")))
+        return cls(str(data.get("meeting", ""))[:MAX_MEETING_ID], str(data.get("channel", "")))
 
 
 def comment_view(context: CommentContext, title: str | None = None) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -78,7 +77,7 @@ class SlackPlatform:
     def messenger(self) -> SlackMessenger:
         return self._messenger
 
-    def add_routes(self, app: Any) -> None:
+    def add_routes(self, app: web.Application) -> None:
         """`POST /slack/events` in HTTP mode; the OAuth pages when OAuth is configured."""
         if self._serve_events:
             app.router.add_post("/slack/events", self._dispatch)
@@ -108,6 +107,7 @@ class SlackPlatform:
         """HTTP mode is served by convene's web server; Socket Mode holds a websocket."""
         if self._app_token:
             self._socket = AsyncSocketModeHandler(self.app, self._app_token)
+            # slack_bolt declares connect_async/close_async without annotations.
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack Socket Mode connected")
         await self._stopped.wait()
@@ -115,7 +115,7 @@ class SlackPlatform:
     async def stop(self) -> None:
         self._stopped.set()
         if self._socket is not None:
-            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            await self._socket.close_async()  # type: ignore[no-untyped-call]  # untyped, as above
             self._socket = None
 
 
@@ -151,7 +151,7 @@ def build(settings: Settings, service: MeetingService) -> SlackPlatform:
     )
     if store is not None:
         app.enable_token_revocation_listeners()
-    Handlers(service, Callers()).register(app)
+    Handlers(service, Callers(service.now)).register(app)
     messenger = SlackMessenger(
         web_client(settings, None), TokenSource(settings.slack_bot_token, store)
     )

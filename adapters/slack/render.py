@@ -11,7 +11,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply
+from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply, status_word
+from bot.requests import Button
 
 Block = dict[str, Any]
 
@@ -19,6 +20,7 @@ MAX_TEXT = 2900  # a section's text may hold 3000 characters
 MAX_ITEMS = 40  # a message holds at most 50 blocks
 _SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
+# Action ids are what cards already posted in channels send back: never rename one.
 END_ACTION = "meet_end"
 CANCEL_ACTION = "meet_cancel"
 JOIN_ACTION = "meet_join"  # link buttons still send an action, which is only acknowledged
@@ -27,6 +29,14 @@ OPEN_FORM_ACTION = "meet_open_schedule"
 RATE_PREFIX = "feedback_"  # rating buttons are feedback_1 … feedback_5, value = meeting id
 COMMENT_ACTION = "feedback_comment"  # opens the comment modal, value = meeting id
 SCORES = range(1, 6)
+ACTION_IDS = {Button.END: END_ACTION, Button.CANCEL: CANCEL_ACTION, Button.COMMENT: COMMENT_ACTION}
+
+
+def action_id(button: Button, score: int | None = None) -> str:
+    """The Slack action id of a convene button; a rating's id carries its score."""
+    if button is Button.RATE:
+        return f"{RATE_PREFIX}{score}"
+    return ACTION_IDS[button]
 
 
 _ESCAPED = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
@@ -98,12 +108,10 @@ def span_fallback(start: datetime, end: datetime) -> str:
 
 # ---- the public card ---------------------------------------------------------------
 
-_STATUS = {
-    "scheduled": "Scheduled",
-    "active": "Happening now",
-    "ended": "Ended",
-    "cancelled": "Cancelled",
-}
+
+def status_text(status: str) -> str:
+    """The shared status word, escaped: an unknown status is shown as it is, never as mrkdwn."""
+    return escape(status_word(status))
 
 
 def card_text(card: Card) -> str:
@@ -112,13 +120,13 @@ def card_text(card: Card) -> str:
     if card.join_url:
         text += f" · Join: {card.join_url}"
     else:
-        text += f" · {_STATUS.get(card.status, card.status)}"
+        text += f" · {status_text(card.status)}"
     return text
 
 
 def card_blocks(card: Card) -> list[Block]:
     """Title, local start–end, organizer, provider; Join/End/Cancel while the room is open."""
-    status = _STATUS.get(card.status, escape(card.status))
+    status = status_text(card.status)
     if card.late:
         status += " (posted late)"
     head = f"*{escape(card.title)}*\n{span_tokens(card.start, card.end)}"
@@ -144,8 +152,10 @@ def card_blocks(card: Card) -> list[Block]:
                 "block_id": "meet_card",
                 "elements": [
                     link_button("Join", card.join_url, JOIN_ACTION, primary=True),
-                    _action_button("End now", END_ACTION, card.meeting_id),
-                    _action_button("Cancel", CANCEL_ACTION, card.meeting_id, confirm=True),
+                    _action_button("End now", action_id(Button.END), card.meeting_id),
+                    _action_button(
+                        "Cancel", action_id(Button.CANCEL), card.meeting_id, confirm=True
+                    ),
                 ],
             }
         )
@@ -200,17 +210,11 @@ def notice_blocks(notice: Notice) -> list[Block]:
 
 def feedback_actions(meeting_id: str) -> Block:
     """Rating buttons 1–5 and "Add a comment"; each value only names the meeting."""
-    buttons = [_action_button(str(score), f"{RATE_PREFIX}{score}", meeting_id) for score in SCORES]
-    buttons.append(_action_button("Add a comment", COMMENT_ACTION, meeting_id))
+    buttons = [
+        _action_button(str(score), action_id(Button.RATE, score), meeting_id) for score in SCORES
+    ]
+    buttons.append(_action_button("Add a comment", action_id(Button.COMMENT), meeting_id))
     return {"type": "actions", "elements": buttons}
-
-
-def score_of(action_id: str) -> int | None:
-    """The score a rating button stands for; None for anything else."""
-    digits = action_id.removeprefix(RATE_PREFIX)
-    if action_id.startswith(RATE_PREFIX) and digits.isdigit() and int(digits) in SCORES:
-        return int(digits)
-    return None
 
 
 # ---- private replies -------------------------------------------------------------------
@@ -224,7 +228,7 @@ def _reply_body(reply: Reply) -> str:
 
 
 def item_block(item: ListItem, index: int) -> Block:
-    kind = "series" if item.is_series else _STATUS.get(item.status, escape(item.status))
+    kind = "series" if item.is_series else status_text(item.status)
     text = f"*{escape(item.title)}*  `{escape(item.id)}`\n{escape(item.local_when)} · {kind}"
     if item.next_occurrences:
         text += "\nNext: " + ", ".join(escape(x) for x in item.next_occurrences)

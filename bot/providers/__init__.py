@@ -1,8 +1,9 @@
 """Provider registry: name → module, label, and the variables it needs.
 
 Each provider lives in `bot/providers/<name>.py` and exposes
-`build(settings, client) -> Provider`. Modules are imported on demand so a
-workspace that uses Jitsi never loads the others.
+`build(settings, client, clock) -> Provider`: the same shape for all, so the
+pool can build any of them with its one HTTP pool and its one clock. Modules
+are imported on demand so a workspace that uses Jitsi never loads the others.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from collections.abc import Callable
 import httpx
 
 from bot.config import PROVIDER_NAMES, Settings
-from bot.ports import Provider
+from bot.ports import Clock, Provider
+from bot.providers.errors import ProviderNotConfigured
+
+__all__ = [
+    "LABELS",
+    "ProviderNotConfigured",
+    "ProviderPool",
+    "build_provider",
+    "missing_variables",
+]
 
 LABELS = {
     "jitsi": "Jitsi",
@@ -38,44 +48,37 @@ _REQUIREMENTS: dict[str, Callable[[Settings], list[tuple[str, bool]]]] = {
 }
 
 
-class ProviderNotConfigured(Exception):
-    """A provider was chosen whose credentials are not in the environment."""
-
-    def __init__(self, name: str, variables: list[str]) -> None:
-        self.name = name
-        self.variables = variables
-        super().__init__(
-            f"{LABELS.get(name, name)} is not configured: set {' and '.join(variables)} "
-            "in convene's environment, or choose another provider with /meet config provider."
-        )
-
-
 def missing_variables(name: str, settings: Settings) -> list[str]:
     return [variable for variable, present in _REQUIREMENTS[name](settings) if not present]
 
 
-def build_provider(name: str, settings: Settings, client: httpx.AsyncClient) -> Provider:
+def build_provider(
+    name: str, settings: Settings, client: httpx.AsyncClient, clock: Clock
+) -> Provider:
+    """Raises ProviderNotConfigured (a ProviderError) when its variables are missing."""
     if name not in PROVIDER_NAMES:
         raise ValueError(f"unknown provider {name!r}")
     missing = missing_variables(name, settings)
     if missing:
         raise ProviderNotConfigured(name, missing)
     module = importlib.import_module(f"bot.providers.{name}")
-    provider: Provider = module.build(settings, client)
+    provider: Provider = module.build(settings, client, clock)
     return provider
 
 
 class ProviderPool:
-    """Provider clients built on first use and kept: one per name, one HTTP pool."""
+    """Provider clients built on first use and kept: one per name, one HTTP pool,
+    and the service's clock, so no provider reads the machine's time itself."""
 
-    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, client: httpx.AsyncClient, clock: Clock) -> None:
         self._settings = settings
         self._client = client
+        self._clock = clock
         self._built: dict[str, Provider] = {}
 
     def get(self, name: str) -> Provider:
         if name not in self._built:
-            self._built[name] = build_provider(name, self._settings, self._client)
+            self._built[name] = build_provider(name, self._settings, self._client, self._clock)
         return self._built[name]
 
     def missing(self, name: str) -> list[str]:

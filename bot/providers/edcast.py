@@ -3,9 +3,10 @@
 EdCast gives each meeting one public join link and no host link, so the
 organizer gets a `host_note` saying so. Scheduled meetings are created as type
 "normal" with an `end_date`; the API documents no start field, so rooms are not
-scheduled ahead (`scheduled_start` is off) and open when created. Instant
-meetings are type "instant". The room id is EdCast's numeric meeting id as a
-string; the 10-character meeting code is kept in `Room.extra`.
+scheduled ahead and open when created. Instant meetings are type "instant".
+There is no cancel: cancelling deletes the meeting like ending. The room id
+is EdCast's numeric meeting id as a string; the 10-character meeting code is
+kept in `Room.extra`.
 
 Every answer is a `{success, data}` envelope: `success: false` is a failure
 even when the status is 200, and errors name themselves in an `error` field,
@@ -15,17 +16,16 @@ inactive account (also a 403).
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from bot.config import Settings
-from bot.ports import Capabilities, Clock, Room, RoomSpec, system_clock
+from bot.ports import Capabilities, Clock, Room, RoomSpec
 from bot.providers import LABELS, errors
-from bot.providers.http import CALL_BUDGET, ProviderHTTP, Sleep, error_for_status
+from bot.providers.http import ProviderHTTP, error_for_status
 
 NAME = "edcast"
 LABEL = LABELS[NAME]
@@ -80,11 +80,10 @@ class EdCastHTTP(ProviderHTTP):
 class EdCastProvider:
     name = NAME
     label = LABEL
-    capabilities = Capabilities(expiry=True, end=True)
+    capabilities = Capabilities()  # one link for everyone: no host link
 
-    def __init__(self, http: ProviderHTTP, *, clock: Clock = system_clock) -> None:
+    def __init__(self, http: ProviderHTTP) -> None:
         self.http = http
-        self._clock = clock
 
     async def create_room(self, spec: RoomSpec) -> Room:
         body: dict[str, Any] = {"type": "instant" if spec.instant else "normal"}
@@ -107,19 +106,8 @@ class EdCastProvider:
         if response is not None:
             _unwrap(response)
 
-    async def room_status(self, room_id: str) -> str | None:
-        """EdCast has no single-meeting read, so look the meeting up in the list.
-
-        Deleted meetings leave the list; a listed one is over once its end_time passes.
-        """
-        meetings = _unwrap(await self.http.request("GET", "meetings")).get("data")
-        if not isinstance(meetings, list):
-            raise errors.ProviderError(LABEL, UNREADABLE)
-        for meeting in meetings:
-            if isinstance(meeting, dict) and str(meeting.get("id")) == room_id:
-                end = _parse_time(meeting.get("end_time"))
-                return "ended" if end is not None and end <= self._clock() else "open"
-        return "ended"
+    async def cancel_room(self, room_id: str) -> None:
+        await self.end_room(room_id)
 
     async def check(self) -> None:
         _unwrap(await self.http.request("GET", "meetings"))
@@ -144,31 +132,7 @@ def _unwrap(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def build(
-    settings: Settings,
-    client: httpx.AsyncClient,
-    *,
-    sleep: Sleep = asyncio.sleep,
-    budget: float = CALL_BUDGET,
-    clock: Clock = system_clock,
-) -> EdCastProvider:
-    """`sleep`, `budget` and `clock` exist so tests skip waits and control time."""
-    http = EdCastHTTP(
-        client,
-        settings.edcast_api_url,
-        LABEL,
-        headers={"X-API-Key": settings.edcast_api_key or ""},
-        sleep=sleep,
-        budget=budget,
-    )
-    return EdCastProvider(http, clock=clock)
+def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> EdCastProvider:
+    """`clock` is unused: a meeting's end is sent as its end_date, not compared."""
+    headers = {"X-API-Key": settings.edcast_api_key or ""}
+    return EdCastProvider(EdCastHTTP(client, settings.edcast_api_url, LABEL, headers=headers))

@@ -1,6 +1,7 @@
 """The provider error tree, one sentence per failure for the person who asked.
 
-    ProviderError               anything a provider call can fail with
+    ProviderError               anything choosing or calling a provider can fail with
+    ├── ProviderNotConfigured   its variables are not set (raised before any call)
     ├── AuthError               401/403 for credentials: the key is wrong or revoked
     ├── QuotaError              402, plan limits: credits or monthly meetings used up
     ├── NotFound                404; Gone (410) is a NotFound whose room has ended
@@ -10,7 +11,8 @@
     └── InvalidRequest          400/422: convene sent something the provider refused
 
 `str(error)` is always safe to show a user: it names the provider and what to
-do, and never contains a response body, a key or a host link.
+do, and never contains a response body, a key or a host link. Callers catch
+ProviderError alone.
 """
 
 from __future__ import annotations
@@ -22,6 +24,24 @@ class ProviderError(Exception):
     def __init__(self, provider: str, message: str | None = None) -> None:
         self.provider = provider
         super().__init__(message or self.default.format(provider=provider))
+
+
+class ProviderNotConfigured(ProviderError):
+    """A provider was chosen whose credentials are not in the environment.
+
+    `name` is the machine name ("whereby"), `variables` what to set."""
+
+    def __init__(self, name: str, variables: list[str]) -> None:
+        from bot.providers import LABELS  # here, not at the top: bot.providers imports us
+
+        label = LABELS.get(name, name)
+        self.name = name
+        self.variables = variables
+        super().__init__(
+            label,
+            f"{label} is not configured: set {' and '.join(variables)} in convene's "
+            "environment, or choose another provider with /meet config provider.",
+        )
 
 
 class AuthError(ProviderError):

@@ -4,7 +4,6 @@
     GET    /rooms               200 the meetings running now
     DELETE /rooms/{room_id}     204 forces a running meeting to shut down; 404
     POST   /permalink           201 {permalink{id}, room{id}, links{gui, guest_join}}
-    GET    /permalink/{id}      200 | 404
     DELETE /permalink/{id}      removes the permalink; 404
 
 Auth is the raw key in `Authorization` (no "Bearer"). Bodies use eyeson's
@@ -23,21 +22,20 @@ eyeson also uses as the id of the room its meetings run in, so webhook events
 (`room.id`) match both kinds. `links.gui` carries the host's personal access
 key: it is the host link and is never logged. DESIGN.md says eyeson has no list
 endpoint; the API overview lists `GET /rooms` (current meetings), used here for
-room_status and check().
+check(). eyeson has no cancel: cancelling removes the permalink like ending.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from bot.config import Settings
-from bot.ports import Capabilities, Clock, Room, RoomSpec, system_clock
+from bot.ports import Capabilities, Clock, Room, RoomSpec
 from bot.providers import LABELS, errors
-from bot.providers.http import CALL_BUDGET, ProviderHTTP, Sleep
+from bot.providers.http import ProviderHTTP
 
 NAME = "eyeson"
 LABEL = LABELS[NAME]
@@ -70,29 +68,10 @@ def eyeson_time(moment: datetime) -> str:
 class Eyeson:
     name = NAME
     label = LABEL
-    capabilities = Capabilities(
-        host_link=True, scheduled_start=True, expiry=True, end=True, webhooks=True
-    )
+    capabilities = Capabilities(host_link=True)
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        api_key: str,
-        base_url: str,
-        *,
-        clock: Clock = system_clock,
-        sleep: Sleep = asyncio.sleep,
-        budget: float = CALL_BUDGET,
-    ) -> None:
-        self.http = EyesonHTTP(
-            client,
-            base_url,
-            self.label,
-            headers={"Authorization": api_key},
-            sleep=sleep,
-            budget=budget,
-        )
-        self._clock = clock
+    def __init__(self, http: ProviderHTTP) -> None:
+        self.http = http
 
     def request_body(self, spec: RoomSpec) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -136,46 +115,14 @@ class Eyeson:
         for path in (f"/rooms/{room_id}", f"/permalink/{room_id}"):
             await self.http.delete(path)
 
-    async def room_status(self, room_id: str) -> str | None:
-        if await self._running(room_id):
-            return "open"
-        response = await self.http.get_or_none(f"/permalink/{room_id}")
-        if response is None:
-            return "ended"
-        permalink = _permalink(response)
-        expires = permalink.get("expires_at") if permalink else None
-        if isinstance(expires, str):
-            try:
-                moment = datetime.fromisoformat(expires.replace("Z", "+00:00"))
-            except ValueError:
-                return "open"
-            if moment < self._clock():
-                return "ended"
-        return "open"
-
-    async def _running(self, room_id: str) -> bool:
-        payload = (await self.http.request("GET", "/rooms")).json()
-        rooms = payload if isinstance(payload, list) else []
-        for item in rooms:
-            room = item.get("room", item) if isinstance(item, dict) else None
-            if isinstance(room, dict) and str(room.get("id")) == room_id:
-                return room.get("shutdown") is not True
-        return False
+    async def cancel_room(self, room_id: str) -> None:
+        await self.end_room(room_id)
 
     async def check(self) -> None:
         await self.http.request("GET", "/rooms")
 
 
-def _permalink(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        payload = response.json()
-    except ValueError:
-        return None
-    inner = payload.get("permalink") if isinstance(payload, dict) else None
-    return inner if isinstance(inner, dict) else None
-
-
-def build(settings: Settings, client: httpx.AsyncClient) -> Eyeson:
-    if not settings.eyeson_api_key:
-        raise ValueError("EYESON_API_KEY is not set")
-    return Eyeson(client, settings.eyeson_api_key, settings.eyeson_api_url)
+def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> Eyeson:
+    """`clock` is unused: a permalink's expiry is the meeting's end, not a time we read."""
+    headers = {"Authorization": settings.eyeson_api_key or ""}
+    return Eyeson(EyesonHTTP(client, settings.eyeson_api_url, LABEL, headers=headers))

@@ -96,7 +96,12 @@ def hide_query_in_httpx_logs() -> None:
 
 
 class ProviderHTTP:
-    """A provider's base URL, auth and error mapping around the shared client."""
+    """A provider's base URL, auth and error mapping around the shared client.
+
+    `sleep` (how backoff waits) and `budget` (seconds for a whole call) are
+    plain attributes: the one place tests reach for to skip waits or force a
+    timeout, on any provider that `build` made.
+    """
 
     def __init__(
         self,
@@ -115,8 +120,8 @@ class ProviderHTTP:
         self.label = label
         self._headers = dict(headers or {})
         self._params = dict(params or {})
-        self._sleep = sleep
-        self._budget = budget
+        self.sleep = sleep
+        self.budget = budget
         self._max_attempts = max_attempts
         if self._params:
             hide_query_in_httpx_logs()
@@ -141,7 +146,7 @@ class ProviderHTTP:
         """
         if idempotent is None:
             idempotent = method.upper() in ("GET", "PUT", "DELETE", "HEAD")
-        deadline = time.monotonic() + self._budget
+        deadline = time.monotonic() + self.budget
         attempt = 0
         while True:
             attempt += 1
@@ -188,7 +193,7 @@ class ProviderHTTP:
             delay = backoff(attempt, retry_after)
             if attempt >= self._max_attempts or time.monotonic() + delay > deadline:
                 raise failure
-            await self._sleep(delay)
+            await self.sleep(delay)
 
     async def delete(self, path: str) -> httpx.Response | None:
         """DELETE where a resource that is already gone (404/410) counts as done."""

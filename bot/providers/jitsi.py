@@ -5,8 +5,10 @@ Because anyone who knows a room name can walk in, names carry a random part
 JITSI_APP_SECRET the server is assumed to run token authentication, so convene
 signs HS256 tokens: a moderator token for the organizer (the host link) and a
 plain one for everyone else (the join link), both valid until an hour after
-the meeting's end. Without them, the host link is the room URL with the
-organizer's name filled in, and `host_note` explains how moderation works.
+the meeting's end. Issue times come from the injected clock (the service's),
+and a token never expires before it was issued. Without them, the host link
+is the room URL with the organizer's name filled in, and `host_note` explains
+how moderation works.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import httpx
 import jwt
 
 from bot.config import Settings
-from bot.ports import Capabilities, Clock, Room, RoomSpec, system_clock
+from bot.ports import Capabilities, Clock, Room, RoomSpec
 from bot.providers import LABELS
 
 NAME = "jitsi"
@@ -68,14 +70,13 @@ class JitsiProvider:
     name = NAME
     label = LABELS[NAME]
 
-    def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock) -> None:
         self._base = settings.jitsi_url.rstrip("/")
         self._domain = urlsplit(settings.jitsi_url).hostname or ""
         self._app_id = settings.jitsi_app_id
         self._secret = settings.jitsi_app_secret
         self._clock = clock
-        signed = self._signing
-        self.capabilities = Capabilities(host_link=signed, expiry=signed)
+        self.capabilities = Capabilities(host_link=self._signing)
 
     @property
     def _signing(self) -> bool:
@@ -94,7 +95,8 @@ class JitsiProvider:
         return Room(room_id=room, join_url=url, host_url=host_url, host_note=note)
 
     def token(self, spec: RoomSpec, room: str, *, moderator: bool) -> str:
-        """An HS256 token for one room, usable until an hour after the meeting ends.
+        """An HS256 token for one room, usable until an hour after the meeting ends
+        (or after now, for a meeting already over: never expired on arrival).
 
         The guest token is shared by everyone in the channel, so it names no
         user: a name in it would label every guest the same and lock the field.
@@ -112,7 +114,7 @@ class JitsiProvider:
             "room": room,
             "iat": int(now.timestamp()),
             "nbf": int((now - SKEW).timestamp()),
-            "exp": int((spec.end + GRACE).timestamp()),
+            "exp": int((max(spec.end, now) + GRACE).timestamp()),
             "context": {"user": user},
         }
         return jwt.encode(claims, self._secret, algorithm="HS256")
@@ -120,15 +122,14 @@ class JitsiProvider:
     async def end_room(self, room_id: str) -> None:
         """Jitsi has no API to close a room; it empties and vanishes by itself."""
 
-    async def room_status(self, room_id: str) -> str | None:
-        return None
+    async def cancel_room(self, room_id: str) -> None:
+        """No cancel either; an unused room name simply never comes to life."""
+        await self.end_room(room_id)
 
     async def check(self) -> None:
         """Nothing to authenticate against: tokens are checked by the server on join."""
 
 
-def build(
-    settings: Settings, client: httpx.AsyncClient, *, clock: Clock = system_clock
-) -> JitsiProvider:
+def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> JitsiProvider:
     """`client` is unused (Jitsi needs no API call); the signature matches the registry."""
     return JitsiProvider(settings, clock=clock)

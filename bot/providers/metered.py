@@ -1,7 +1,6 @@
 """Metered video: private rooms with an admin token for the host.
 
     POST   /room               create {roomName, privacy, expireUnixSec, ...}
-    GET    /room/{roomName}    the room | 404
     DELETE /room/{roomName}    archives the room | 404
     GET    /rooms              all rooms (check() only; not on the create-room page)
     POST   /token              {roomName, isAdmin: true} -> {token}
@@ -21,12 +20,12 @@ logs method and path only). Failures answer `{"success": false, "message": …}`
 the admin token (`?token=`). Rooms are private with request-to-join, so guests
 knock and the host lets them in. With CONVENE_PUBLIC_URL set, each room's four
 webhook URLs point at `<public>/webhooks/metered/<token>`, the token derived
-from the secret key and room name (`bot.providers.webhooks`).
+from the secret key and room name (`bot.providers.webhooks`). Metered has no
+cancel: cancelling archives the room like ending.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
@@ -38,14 +37,15 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from bot.config import Settings
-from bot.ports import Capabilities, Clock, Room, RoomSpec, system_clock
+from bot.ports import Capabilities, Clock, Room, RoomSpec
 from bot.providers import LABELS, errors
-from bot.providers.http import CALL_BUDGET, ProviderHTTP, Sleep
+from bot.providers.http import ProviderHTTP
 from bot.providers.webhooks import metered_webhook_token
 
 log = logging.getLogger(__name__)
 
 NAME = "metered"
+LABEL = LABELS[NAME]
 EXPIRY_GRACE = timedelta(minutes=10)  # overrun allowance before Metered ejects everyone
 WEBHOOK_FIELDS = (
     "meetingJoinWebhook",
@@ -77,38 +77,17 @@ def unix(moment: datetime) -> int:
 
 class Metered:
     name = NAME
-    label = LABELS[NAME]
+    label = LABEL
+    capabilities = Capabilities(host_link=True)
 
     def __init__(
-        self,
-        client: httpx.AsyncClient,
-        secret_key: str,
-        base_url: str,
-        *,
-        public_url: str | None = None,
-        clock: Clock = system_clock,
-        sleep: Sleep = asyncio.sleep,
-        budget: float = CALL_BUDGET,
+        self, http: ProviderHTTP, *, secret_key: str, public_url: str | None = None
     ) -> None:
-        self.http = ProviderHTTP(
-            client,
-            base_url,
-            self.label,
-            params={"secretKey": secret_key},
-            sleep=sleep,
-            budget=budget,
-        )
+        """`secret_key` derives the webhook tokens; `public_url` turns webhooks on."""
+        self.http = http
         self._secret_key = secret_key
-        self._site = site_url(base_url)
+        self._site = site_url(http.base_url)
         self._public_url = public_url.rstrip("/") if public_url else None
-        self._clock = clock
-        self.capabilities = Capabilities(
-            host_link=True,
-            scheduled_start=True,
-            expiry=True,
-            end=True,
-            webhooks=self._public_url is not None,
-        )
 
     def room_body(self, spec: RoomSpec, name: str) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -163,17 +142,8 @@ class Metered:
     async def end_room(self, room_id: str) -> None:
         await self.http.delete(f"/room/{quote(room_id)}")
 
-    async def room_status(self, room_id: str) -> str | None:
-        response = await self.http.get_or_none(f"/room/{quote(room_id)}")
-        if response is None:
-            return "ended"
-        room = _json(response)
-        expires = room.get("expireUnixSec")
-        if room.get("archived") is True:
-            return "ended"
-        if isinstance(expires, int | float) and expires and expires < self._clock().timestamp():
-            return "ended"
-        return "open"
+    async def cancel_room(self, room_id: str) -> None:
+        await self.end_room(room_id)
 
     async def check(self) -> None:
         await self.http.request("GET", "/rooms")
@@ -187,12 +157,10 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
-def build(settings: Settings, client: httpx.AsyncClient) -> Metered:
-    if not settings.metered_secret_key or not settings.metered_base_url:
-        raise ValueError("METERED_APP and METERED_SECRET_KEY are not set")
-    return Metered(
-        client,
-        settings.metered_secret_key,
-        settings.metered_base_url,
-        public_url=settings.public_url,
+def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> Metered:
+    """`clock` is unused: room expiry is the meeting's end, not a time we read."""
+    secret_key = settings.metered_secret_key or ""
+    http = ProviderHTTP(
+        client, settings.metered_base_url or "", LABEL, params={"secretKey": secret_key}
     )
+    return Metered(http, secret_key=secret_key, public_url=settings.public_url)

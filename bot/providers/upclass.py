@@ -7,14 +7,13 @@ the channel. `feedback_required` only works on secured meetings, which is a
 second reason to always secure them. Every path ends with a slash, as the
 API requires. The room id is Upclass's meeting code, e.g. "ABCD-EFGH-IJKL".
 
-Besides the protocol this client offers `cancel_room` (Upclass bills nothing
-for a meeting nobody joined, but cancels only those; otherwise it ends the
-meeting) and `add_participant` (a personal link for one more person).
+Its `cancel_room` is a real cancel (Upclass bills nothing for a meeting nobody
+joined, but cancels only those; otherwise it ends the meeting). Besides the
+protocol it offers `add_participant` (a personal link for one more person).
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -22,9 +21,9 @@ from urllib.parse import quote
 import httpx
 
 from bot.config import Settings
-from bot.ports import Capabilities, Room, RoomSpec
+from bot.ports import Capabilities, Clock, Room, RoomSpec
 from bot.providers import LABELS, errors
-from bot.providers.http import CALL_BUDGET, ProviderHTTP, Sleep
+from bot.providers.http import ProviderHTTP
 
 NAME = "upclass"
 LABEL = LABELS[NAME]
@@ -43,7 +42,7 @@ DUPLICATE = (
     "could not register them again."
 )
 UNREADABLE = "Upclass answered in a way convene did not understand; try again in a minute."
-STATUSES = {"active": "open", "ended": "ended", "expired": "ended"}
+CLOSED = ("ended", "expired")  # expired: cancelled, or past expires_at
 
 
 class CannotCancel(errors.Conflict):
@@ -71,9 +70,7 @@ class UpclassHTTP(ProviderHTTP):
 class UpclassProvider:
     name = NAME
     label = LABEL
-    capabilities = Capabilities(
-        host_link=True, scheduled_start=True, expiry=True, end=True, participant_links=True
-    )
+    capabilities = Capabilities(host_link=True)
 
     def __init__(self, http: ProviderHTTP) -> None:
         self.http = http
@@ -148,14 +145,8 @@ class UpclassProvider:
 
     async def _ended(self, room_id: str) -> bool:
         """Upclass may refuse to end or cancel a closed meeting; closed is what we wanted."""
-        return await self.room_status(room_id) == "ended"
-
-    async def room_status(self, room_id: str) -> str | None:
         response = await self.http.get_or_none(_meeting(room_id))
-        if response is None:
-            return "ended"
-        meeting = _json(response)
-        return STATUSES.get(str(meeting.get("status")))
+        return response is None or _json(response).get("status") in CLOSED
 
     async def check(self) -> None:
         await self.http.request("GET", "meetings/", params={"limit": "1"})
@@ -204,20 +195,7 @@ def _error_field(response: httpx.Response) -> str | None:
     return error if isinstance(error, str) else None
 
 
-def build(
-    settings: Settings,
-    client: httpx.AsyncClient,
-    *,
-    sleep: Sleep = asyncio.sleep,
-    budget: float = CALL_BUDGET,
-) -> UpclassProvider:
-    """`sleep` and `budget` exist so tests can skip backoff waits and shorten timeouts."""
-    http = UpclassHTTP(
-        client,
-        settings.upclass_api_url,
-        LABEL,
-        headers={"X-API-KEY": settings.upclass_api_key or ""},
-        sleep=sleep,
-        budget=budget,
-    )
-    return UpclassProvider(http)
+def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> UpclassProvider:
+    """`clock` is unused: Upclass itself knows whether a meeting is over."""
+    headers = {"X-API-KEY": settings.upclass_api_key or ""}
+    return UpclassProvider(UpclassHTTP(client, settings.upclass_api_url, LABEL, headers=headers))

@@ -4,7 +4,8 @@ Pure functions over (headers, raw body, secret): the HTTP layer reads the raw
 bytes, calls the matching `verify_*`, answers 401 on `WebhookRejected`, 200 on
 `None` (an event convene ignores) and hands any event to the service. Replay
 protection (remembering `event_id`s) is the caller's job; the Whereby check
-only bounds the window with its 5-minute timestamp tolerance.
+only bounds the window with its 5-minute timestamp tolerance around `now`,
+which the caller takes from the service's clock, never the machine's.
 
     Whereby  `Whereby-Signature: t=<unix>,v1=<hex>`, HMAC-SHA256 of "<t>.<body>"
              keyed by the webhook secret from the Whereby dashboard.
@@ -20,6 +21,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 Kind = Literal["ended", "started", "joined", "left"]
@@ -88,7 +90,7 @@ def _text(value: object) -> str | None:
 
 
 def verify_whereby(
-    headers: Mapping[str, str], body: bytes, secret: str, now: float
+    headers: Mapping[str, str], body: bytes, secret: str, now: datetime
 ) -> ProviderEvent | None:
     """Check the signature and timestamp, then map room events to kinds."""
     raw = _header(headers, "Whereby-Signature")
@@ -110,7 +112,7 @@ def verify_whereby(
         signed_at = int(timestamp)
     except ValueError as exc:
         raise WebhookRejected("Whereby-Signature timestamp is not a number") from exc
-    if abs(now - signed_at) > WHEREBY_TOLERANCE:
+    if abs(now.timestamp() - signed_at) > WHEREBY_TOLERANCE:
         raise WebhookRejected("Whereby webhook timestamp is outside the 5-minute tolerance")
     expected = _hex_hmac(secret, timestamp.encode() + b"." + body)
     if not any(_same(expected, candidate) for candidate in signatures):

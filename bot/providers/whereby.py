@@ -2,14 +2,13 @@
 
     POST   /meetings            201 Meeting (endDate required; fields=[hostRoomUrl])
     GET    /meetings?cursor=    200 {results, cursor}; cursor is null on the last page
-    GET    /meetings/{id}       200 Meeting | 404
     DELETE /meetings/{id}       204, idempotent
 
 Errors follow `bot.providers.errors` through `ProviderHTTP`:
 
     ProviderError
     ├── AuthError        401 (key wrong or revoked), 403 (not allowed)
-    ├── NotFound         404 on GET (the room is gone)
+    ├── NotFound         404 on DELETE counts as already gone
     ├── RateLimited      429 with Retry-After, retried by ProviderHTTP
     ├── Unavailable      5xx, timeouts; a create that may have happened is
     │                    first looked for in the meeting list (never two rooms)
@@ -23,27 +22,26 @@ it deprecated and ignored (a room opens at creation and lasts until endDate + 1 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from bot.config import Settings
-from bot.ports import Capabilities, Clock, Room, RoomSpec, system_clock
+from bot.ports import Capabilities, Clock, Room, RoomSpec
 from bot.providers import LABELS, errors
-from bot.providers.http import CALL_BUDGET, ProviderHTTP, Sleep
+from bot.providers.http import ProviderHTTP
 
 log = logging.getLogger(__name__)
 
 NAME = "whereby"
+LABEL = LABELS[NAME]
 PREFIX_MAX = 39  # roomNamePrefix: lowercase [a-z0-9], at most 39 characters
 GROUP_THRESHOLD = 4  # roomMode "normal" is for meetings of up to 4 participants
-ROOM_GRACE = timedelta(hours=1)  # Whereby keeps a room for an hour after endDate
 NONCE_CHARS = 6
 LIST_PAGES = 10  # pages of 100 scanned when recovering a create that timed out
 
@@ -76,29 +74,11 @@ def _parse_time(value: object) -> datetime | None:
 
 class Whereby:
     name = NAME
-    label = LABELS[NAME]
+    label = LABEL
+    capabilities = Capabilities(host_link=True)
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        api_key: str,
-        base_url: str,
-        *,
-        webhooks: bool = False,
-        clock: Clock = system_clock,
-        sleep: Sleep = asyncio.sleep,
-        budget: float = CALL_BUDGET,
-    ) -> None:
-        self.http = ProviderHTTP(
-            client,
-            base_url,
-            self.label,
-            headers={"Authorization": f"Bearer {api_key}"},
-            sleep=sleep,
-            budget=budget,
-        )
-        self.capabilities = Capabilities(host_link=True, expiry=True, end=True, webhooks=webhooks)
-        self._clock = clock
+    def __init__(self, http: ProviderHTTP) -> None:
+        self.http = http
 
     def meeting_body(self, spec: RoomSpec) -> dict[str, Any]:
         return {
@@ -178,26 +158,15 @@ class Whereby:
         """DELETE is idempotent at Whereby; a 404/410 also means already gone."""
         await self.http.delete(f"/meetings/{room_id}")
 
-    async def room_status(self, room_id: str) -> str | None:
-        response = await self.http.get_or_none(f"/meetings/{room_id}")
-        if response is None:
-            return "ended"
-        meeting = self._meeting(response)
-        end = _parse_time(meeting.get("endDate"))
-        if end is not None and self._clock() > end + ROOM_GRACE:
-            return "ended"
-        return "open"
+    async def cancel_room(self, room_id: str) -> None:
+        """Whereby has no cancel: deleting the room is the same for a meeting never held."""
+        await self.end_room(room_id)
 
     async def check(self) -> None:
         await self.http.request("GET", "/meetings", params={"limit": "1"})
 
 
-def build(settings: Settings, client: httpx.AsyncClient) -> Whereby:
-    if not settings.whereby_api_key:
-        raise ValueError("WHEREBY_API_KEY is not set")
-    return Whereby(
-        client,
-        settings.whereby_api_key,
-        settings.whereby_api_url,
-        webhooks=bool(settings.whereby_webhook_secret),
-    )
+def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> Whereby:
+    """`clock` is unused: a room lasts until the endDate sent, so no time is read."""
+    headers = {"Authorization": f"Bearer {settings.whereby_api_key or ''}"}
+    return Whereby(ProviderHTTP(client, settings.whereby_api_url, LABEL, headers=headers))

@@ -20,7 +20,8 @@ from adapters.discord.platform import DiscordPlatform
 from bot.config import Settings
 from tests.emulators.base import serve
 from tests.emulators.discord import GUILD_ID, DiscordEmulator
-from tests.fakes import Harness, harness
+from tests.fakes import FakeClock, Harness, harness
+from tests.moments import next_monday_at
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "discord-openapi.json"
 
@@ -43,8 +44,12 @@ async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
 async def running(
     emu: DiscordEmulator, db_path: str, guild_ids: tuple[int, ...] = (GUILD_ID,)
 ) -> AsyncIterator[Running]:
-    """A service on `db_path` and a real discord.py client connected to `emu`."""
-    async with harness(db_path) as h:
+    """A service on `db_path` and a real discord.py client connected to `emu`.
+
+    The service's clock starts at next Monday 09:00 UTC as seen from today, so
+    "tomorrow 15:00" and "weekday at 9:30" mean the same days whenever this runs.
+    """
+    async with harness(db_path, clock=FakeClock(next_monday_at(9))) as h:
         settings = Settings(
             db_path=db_path,
             discord_token="test-token",

@@ -7,7 +7,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -19,6 +19,7 @@ from tests.emulators.discord import (
     DiscordEmulator,
     Sent,
 )
+from tests.moments import at
 
 ANA = 1700000000000000001
 RAJ = 1700000000000000002
@@ -124,9 +125,10 @@ async def test_schedule_posts_a_card_with_discord_timestamps(
     when = card.body["embeds"][0]["fields"][0]["value"]
     start = int(when.split("<t:")[1].split(":")[0])
     assert ":F>" in when and ":R>" in when
+    expected = at(bot.h.clock().date() + timedelta(days=1), 15)
     [meeting] = bot.h.core.db.execute("SELECT id, remind_s, start_at FROM meetings").fetchall()
-    assert meeting[1] == 15 * 60 and meeting[2] == "2026-11-24T15:00:00Z"
-    assert start == int(datetime(2026, 11, 24, 15, 0, tzinfo=UTC).timestamp())
+    assert meeting[1] == 15 * 60 and meeting[2] == f"{expected:%Y-%m-%dT%H:%M:%SZ}"
+    assert start == int(expected.timestamp())
 
 
 async def test_bad_time_is_one_private_sentence_and_posts_nothing(
@@ -174,6 +176,33 @@ async def test_every_defers_and_answers_privately(emu: DiscordEmulator, bot: Run
     assert _private(answer) and "Standup" in _content(answer)
     bad = await emu.slash("every", {"title": "Standup", "rule": "whenever"}, user_id=ANA)
     assert "whenever" in _content(await _answer(emu, bad))
+
+
+async def test_list_shows_a_series_by_its_rule_and_next_dates(
+    emu: DiscordEmulator, bot: Running
+) -> None:
+    """A series has no single start: the listing must name its rule and coming dates,
+    not a timestamp of the moment the list was asked for."""
+    rule = {"title": "Standup", "rule": "weekday at 9:30", "duration": "15m"}
+    created = await _answer(emu, await emu.slash("every", rule, user_id=ANA))
+    series_id = re.findall(r"\(id ([a-z0-9]+)\)", _content(created))[-1]
+    listed = _content(await _answer(emu, await emu.slash("list", user_id=ANA)))
+    [line] = [line for line in listed.splitlines() if series_id in line]
+    assert "every weekday at 09:30 UTC" in line and "(series)" in line, listed
+    assert f"Next: {', '.join(_weekdays_at(bot.h.clock(), 9, 30, 3))}" in listed, listed
+    assert f"<t:{int(bot.h.clock().timestamp())}" not in listed, listed
+
+
+def _weekdays_at(now: datetime, hour: int, minute: int, count: int) -> list[str]:
+    """The next `count` weekday times after `now` (UTC), as convene names dates."""
+    found: list[str] = []
+    day = now.date()
+    while len(found) < count:
+        moment = at(day, hour, minute)
+        if day.weekday() < 5 and moment > now:
+            found.append(f"{moment:%a} {moment.day} {moment:%b %H:%M}")
+        day += timedelta(days=1)
+    return found
 
 
 async def test_list_host_end_and_cancel_by_command(emu: DiscordEmulator, bot: Running) -> None:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 
 from bot.providers.webhooks import ProviderEvent
-from storage import workspaces
 from tests.e2e.discord_harness import discord_emulator, running, validate_sent
 from tests.e2e.test_discord_commands import ANA, RAJ, _answer, _content, _now
 from tests.emulators.discord import GUILD_ID, DiscordEmulator, Sent
@@ -144,10 +142,9 @@ async def test_answers_after_the_window_closes_are_refused_politely(
 ) -> None:
     async with running(emu, db_file) as bot:
         got = await _ended(emu)
-        workspaces.update_workspace(
-            bot.h.core.db, "discord", str(GUILD_ID), feedback_window=timedelta(0)
-        )
-        bot.h.clock.advance(seconds=1)
+        # The window was fixed when the prompt went out: only time passing closes it.
+        window = bot.h.core.settings_for("discord", str(GUILD_ID)).feedback_window
+        bot.h.clock.advance(seconds=window.total_seconds() + 1)
         late = await _click(emu, got.dm, f"convene:feedback:{got.meeting_id}:4")
         assert "closed" in late and "thank you all the same" in late
         late_comment = await _comment(emu, got.public, got.meeting_id, "Too late?")

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.slack_rig import Rig, block_problems, running
+from tests.e2e.slack_rig import NOW, Rig, block_problems, running
 from tests.emulators import slack as emu
 
 
 def form_values(
     title: str = "Planning",
-    day: str = "2026-11-24",
+    day: str = f"{NOW + timedelta(days=1):%Y-%m-%d}",  # the rig's tomorrow
     clock: str = "10:00",
     duration: str = "45m",
     repeat: str = "none",

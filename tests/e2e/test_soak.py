@@ -32,13 +32,15 @@ BOUND = 150.0  # real seconds: a safety net against hangs, never an expectation
 
 @pytest.mark.skipif(shutil.which("faketime") is None, reason="needs libfaketime (faketime)")
 def test_an_hour_of_sped_up_time_delivers_every_reminder_on_time(tmp_path: Path) -> None:
+    faketime = shutil.which("faketime")
+    assert faketime is not None
     log_path = tmp_path / "convene.log"
     commands = "".join(
         f"/meet {title} in {starts}m for 5m remind {lead}m\n" for title, starts, lead in MEETINGS
     )
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            ["faketime", "-f", f"+0 x{SPEED}", sys.executable, "-m", "adapters.main", "-v", "run"],
+            [faketime, "-f", f"+0 x{SPEED}", sys.executable, "-m", "adapters.main", "-v", "run"],
             stdin=subprocess.PIPE,  # kept open: the console stops at end of input
             stdout=subprocess.PIPE,
             stderr=log,

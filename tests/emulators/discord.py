@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -189,7 +190,7 @@ class DiscordEmulator(Emulator):
             "channel_id": channel_id,
             "author": BOT_USER,
             "content": body.get("content") or "",
-            "timestamp": "2026-11-23T09:00:00.000000+00:00",
+            "timestamp": datetime.now(UTC).isoformat(),  # Discord stamps the moment it stores
             "edited_timestamp": None,
             "tts": False,
             "mention_everyone": False,

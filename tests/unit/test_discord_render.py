@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from adapters.discord import render, store
+from adapters.discord import render
 from adapters.discord.views import card_view, feedback_view
-from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply
-from storage.db import open_database
+from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply, status_word
+from tests.moments import next_monday_at
 
-START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+START = next_monday_at(14)
 
 
 def _card(**changes: object) -> Card:
@@ -36,6 +36,7 @@ async def test_card_embed_shows_discord_timestamps_organizer_and_provider() -> N
     assert fields["Organizer"] == "<@1700000000000000001>"
     assert fields["Provider"] == "Jitsi" and fields["With"] == "<@1700000000000000002>"
     assert embed["footer"]["text"] == "Meeting id abc234"
+    assert fields["Status"] == status_word("scheduled")  # the words Slack shows too
 
 
 async def test_open_card_has_join_end_cancel_and_closed_card_has_no_buttons() -> None:
@@ -84,10 +85,24 @@ def test_notice_mentions_invitees_only_on_reminders() -> None:
     assert "<@17>" not in render.notice_text(ended, ("17",))
 
 
-def test_adapter_state_and_autocomplete_rows() -> None:
-    db = open_database(None)
-    assert store.get_state(db, "k") is None
-    store.set_state(db, "k", "one")
-    store.set_state(db, "k", "two")
-    assert store.get_state(db, "k") == "two"
-    assert store.open_meetings_of(db, "discord", "1", "2") == []
+def test_a_series_is_listed_by_its_rule_and_next_dates_not_a_moment() -> None:
+    """`start` of a series item is only when the list was made; showing it would lie."""
+    nexts = ("Mon 7 Dec 09:30", "Tue 8 Dec 09:30")
+    series = ListItem(
+        "ser234",
+        "Stand_up",
+        START,
+        START,
+        "paused",
+        None,
+        "every weekday at 09:30 UTC",
+        is_series=True,
+        next_occurrences=nexts,
+    )
+    line = render.item_line(series)
+    assert line.startswith("`ser234` **Stand\\_up**: every weekday at 09:30 UTC (paused series)")
+    assert line.endswith("Next: Mon 7 Dec 09:30, Tue 8 Dec 09:30") and "<t:" not in line
+    meeting = ListItem("abc234", "Plan", START, START, "active", "https://j", "Mon 14:00")
+    assert render.item_line(meeting) == (
+        f"`abc234` **Plan**: <t:{int(START.timestamp())}:F> (happening now) <https://j>"
+    )

@@ -1,10 +1,15 @@
 """Jitsi rooms: unguessable names, signed moderator and guest links, and the
-plain-link fallback with its note to the organizer."""
+plain-link fallback with its note to the organizer.
+
+Every moment comes from the injected clock (next Monday, seen from today), and
+tokens are checked against that clock, not the machine's, so the tests pass on
+any date."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
@@ -13,10 +18,11 @@ import pytest
 
 from bot.config import Settings
 from bot.ports import RoomSpec
-from bot.providers import build_provider
+from bot.providers import ProviderPool, build_provider
 from bot.providers.jitsi import JitsiProvider, build, room_name, slugify
+from tests.moments import next_monday_at
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = next_monday_at(9)  # the injected clock's "now"
 SECRET = "s3cret-for-tests-only-0123456789abcdef"
 SIGNED = Settings(
     jitsi_url="https://video.example.org/", jitsi_app_id="convene", jitsi_app_secret=SECRET
@@ -46,8 +52,26 @@ def token_of(url: str) -> str:
     return parse_qs(urlsplit(url).query)["jwt"][0]
 
 
-def decode(token: str) -> dict[str, object]:
-    claims: dict[str, object] = jwt.decode(token, SECRET, algorithms=["HS256"], audience="jitsi")
+def decode(token: str, at: datetime = NOW) -> dict[str, Any]:
+    """Verify the token as a Jitsi server would at `at`: signature and audience by
+    PyJWT, and nbf/exp against `at` (PyJWT would use the machine's clock)."""
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        SECRET,
+        algorithms=["HS256"],
+        audience="jitsi",
+        options={
+            "require": ["iat", "nbf", "exp"],
+            "verify_iat": False,
+            "verify_nbf": False,
+            "verify_exp": False,
+        },
+    )
+    moment = int(at.timestamp())
+    if moment < claims["nbf"]:
+        raise jwt.ImmatureSignatureError(f"not valid before nbf at {at}")
+    if moment >= claims["exp"]:
+        raise jwt.ExpiredSignatureError(f"expired at {at}")
     return claims
 
 
@@ -62,7 +86,7 @@ async def test_signed_host_link_carries_every_moderator_claim() -> None:
     assert claims["room"] == room.room_id
     assert claims["exp"] == int((spec().end + timedelta(hours=1)).timestamp())
     assert claims["iat"] == int(NOW.timestamp())
-    assert int(NOW.timestamp()) - 120 <= claims["nbf"] <= int(NOW.timestamp())  # type: ignore[operator]
+    assert int(NOW.timestamp()) - 120 <= claims["nbf"] <= int(NOW.timestamp())
     assert claims["context"] == {"user": {"moderator": True, "name": "Ann Lee", "id": "U123"}}
     assert jwt.get_unverified_header(token_of(room.host_url))["alg"] == "HS256"
     assert room.host_note is None
@@ -79,15 +103,35 @@ async def test_signed_guest_link_is_not_a_moderator() -> None:
     assert room.join_url != room.host_url
 
 
-async def test_tokens_work_for_an_hour_after_the_meeting_then_expire() -> None:
-    jitsi = provider(SIGNED)
-    overran = spec(start=NOW - timedelta(hours=1), end=NOW - timedelta(minutes=30))
-    decode(token_of((await jitsi.create_room(overran)).host_url or ""))  # still valid
-    long_over = spec(start=NOW - timedelta(hours=3), end=NOW - timedelta(hours=2))
-    room = await jitsi.create_room(long_over)
+async def test_tokens_work_from_issue_until_an_hour_after_the_meeting_then_expire() -> None:
+    meeting = spec()
+    room = await provider(SIGNED).create_room(meeting)
     for url in (room.host_url or "", room.join_url):
+        token = token_of(url)
+        claims = decode(token)  # valid the moment it is issued
+        assert claims["iat"] < claims["exp"]
+        for moment in (meeting.start, meeting.end, meeting.end + timedelta(minutes=59)):
+            decode(token, at=moment)
         with pytest.raises(jwt.ExpiredSignatureError):
-            decode(token_of(url))
+            decode(token, at=meeting.end + timedelta(hours=1))
+        with pytest.raises(jwt.ImmatureSignatureError):
+            decode(token, at=NOW - timedelta(minutes=2))
+
+
+async def test_token_for_a_meeting_already_over_never_expires_before_it_is_issued() -> None:
+    long_over = spec(start=NOW - timedelta(hours=3), end=NOW - timedelta(hours=2))
+    room = await provider(SIGNED).create_room(long_over)
+    claims = decode(token_of(room.join_url))
+    assert claims["exp"] == int((NOW + timedelta(hours=1)).timestamp())
+    with pytest.raises(jwt.ExpiredSignatureError):
+        decode(token_of(room.join_url), at=NOW + timedelta(hours=1))
+
+
+async def test_the_pool_gives_jitsi_the_injected_clock() -> None:
+    async with httpx.AsyncClient() as client:
+        jitsi = ProviderPool(SIGNED, client, lambda: NOW).get("jitsi")
+        claims = decode(token_of((await jitsi.create_room(spec())).join_url))
+    assert claims["iat"] == int(NOW.timestamp())
 
 
 async def test_tokens_are_signed_with_the_app_secret() -> None:
@@ -108,9 +152,8 @@ async def test_host_without_a_display_name_is_named_by_id() -> None:
 
 
 async def test_capabilities_follow_the_signing_setup() -> None:
-    signed, plain = provider(SIGNED).capabilities, provider(PUBLIC).capabilities
-    assert signed.host_link and signed.expiry and not signed.end
-    assert not plain.host_link and not plain.expiry and not plain.end
+    assert provider(SIGNED).capabilities.host_link
+    assert not provider(PUBLIC).capabilities.host_link
 
 
 async def test_room_names_are_unguessable_and_url_safe() -> None:
@@ -166,15 +209,15 @@ async def test_display_name_in_the_hash_is_encoded() -> None:
     assert unquote(value) == '"Zo\\u00eb \\"Z\\" & co#1"'
 
 
-async def test_no_api_calls_end_status_and_check_are_harmless() -> None:
+async def test_no_api_calls_end_cancel_and_check_are_harmless() -> None:
     async with httpx.AsyncClient() as client:
-        jitsi = build_provider("jitsi", PUBLIC, client)
+        jitsi = build_provider("jitsi", PUBLIC, client, lambda: NOW)
         assert jitsi.name == "jitsi" and jitsi.label == "Jitsi"
         await jitsi.end_room("anything")
         await jitsi.end_room("anything")
-        assert await jitsi.room_status("anything") is None
+        await jitsi.cancel_room("anything")
         await jitsi.check()
-        assert isinstance(build(SIGNED, client), JitsiProvider)
+        assert isinstance(build(SIGNED, client, lambda: NOW), JitsiProvider)
 
 
 async def test_secret_never_appears_in_links() -> None:

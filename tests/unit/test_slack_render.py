@@ -12,8 +12,8 @@ from slack_sdk.models.blocks import Block
 
 from adapters.slack import modal, render
 from adapters.slack.oauth import SCOPES, authorize_url
-from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply
-from bot.requests import CreateMeeting, CreateSeries
+from bot.messages import STATUS_WORDS, Card, ListItem, Notice, NoticeKind, Private, Reply
+from bot.requests import Button, CreateMeeting, CreateSeries
 
 START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 END = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
@@ -104,10 +104,24 @@ def test_feedback_prompts_carry_five_ratings_and_a_comment_button() -> None:
     assert all(b["type"] != "actions" for b in plain_note)
 
 
-def test_scores_come_only_from_the_five_rating_buttons() -> None:
-    assert [render.score_of(f"feedback_{n}") for n in range(0, 7)] == [None, 1, 2, 3, 4, 5, None]
-    assert render.score_of("feedback_comment") is None
-    assert render.score_of("meet_end") is None
+def test_action_ids_of_cards_already_posted_stay_the_same() -> None:
+    """Cards from earlier versions still send these ids; renaming one would break them."""
+    assert render.action_id(Button.END) == "meet_end"
+    assert render.action_id(Button.CANCEL) == "meet_cancel"
+    assert render.action_id(Button.COMMENT) == "feedback_comment"
+    assert [render.action_id(Button.RATE, n) for n in render.SCORES] == [
+        f"feedback_{n}" for n in range(1, 6)
+    ]
+
+
+def test_statuses_use_the_words_every_platform_shares() -> None:
+    """Slack says what Discord says; an unknown status is shown escaped, never as mrkdwn."""
+    ended = json.dumps(render.card_blocks(card(join_url=None, status="ended")))
+    assert STATUS_WORDS["ended"] in ended
+    item = ListItem("abc234", "Sync", START, END, "active", None, "Mon 16:00")
+    assert STATUS_WORDS["active"] in json.dumps(render.item_block(item, 0))
+    odd = render.card_blocks(card(join_url=None, status="<!here>"))
+    assert "<!here>" not in json.dumps(odd) and "&lt;!here&gt;" in json.dumps(odd)
 
 
 def test_unescape_undoes_exactly_what_slack_escapes() -> None:

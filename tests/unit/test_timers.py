@@ -40,7 +40,8 @@ async def test_a_real_scheduler_waits_by_the_injected_clock(skew: timedelta) -> 
             meeting_id = await schedule_in(h, timedelta(minutes=5))
             await asyncio.sleep(0.5)
             assert kinds(h) == []
-            assert {f"reminder:{meeting_id}", f"start:{meeting_id}"} <= set(h.lifecycle.timers.pending())
+            pending = set(h.lifecycle.timers.pending())
+            assert {f"reminder:{meeting_id}", f"start:{meeting_id}"} <= pending
         finally:
             h.lifecycle.timers.shutdown()
 

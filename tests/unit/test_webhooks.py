@@ -1,14 +1,21 @@
-"""Webhook verification for Whereby, eyeson and Metered: good, bad, stale, malformed."""
+"""Webhook verification for Whereby, eyeson and Metered: good, bad, stale, malformed.
+
+"Now" is always injected (next Monday, seen from today), never the machine's
+time, so the replay window is tested the same on any date."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from aiohttp import web
 
+from bot.config import Settings
 from bot.providers.webhooks import (
     ProviderEvent,
     WebhookRejected,
@@ -17,8 +24,12 @@ from bot.providers.webhooks import (
     verify_metered,
     verify_whereby,
 )
+from bot.webhook_routes import add_webhook_routes
+from tests.emulators.base import serve
+from tests.moments import next_monday_at
 
-NOW = 1_800_000_000.0
+NOW = next_monday_at(8)
+T = int(NOW.timestamp())
 WB_SECRET = "whsec-test"
 EY_KEY = "ey-api-key"
 MT_SECRET = "mt-secret"
@@ -35,7 +46,7 @@ def whereby_event(kind: str, **data: Any) -> bytes:
     return json.dumps(payload).encode()
 
 
-def whereby_headers(body: bytes, t: int = int(NOW), secret: str = WB_SECRET) -> dict[str, str]:
+def whereby_headers(body: bytes, t: int = T, secret: str = WB_SECRET) -> dict[str, str]:
     digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
     return {"whereby-signature": f"t={t},v1={digest}"}
 
@@ -74,7 +85,7 @@ def test_whereby_ignores_other_events_but_still_checks_them() -> None:
 
 def test_whereby_accepts_within_tolerance_and_any_matching_v1() -> None:
     body = whereby_event("room.session.ended")
-    headers = whereby_headers(body, t=int(NOW) - 299)
+    headers = whereby_headers(body, t=T - 299)
     headers["whereby-signature"] = headers["whereby-signature"].replace("v1=", "v1=00ff,v1=")
     assert verify_whereby(headers, body, WB_SECRET, NOW) is not None
 
@@ -83,7 +94,7 @@ def test_whereby_accepts_within_tolerance_and_any_matching_v1() -> None:
 def test_whereby_rejects_stale_or_future_timestamps(skew: int) -> None:
     body = whereby_event("room.session.ended")
     with pytest.raises(WebhookRejected, match="tolerance"):
-        verify_whereby(whereby_headers(body, t=int(NOW) + skew), body, WB_SECRET, NOW)
+        verify_whereby(whereby_headers(body, t=T + skew), body, WB_SECRET, NOW)
 
 
 def test_whereby_rejects_a_tampered_body() -> None:
@@ -100,10 +111,10 @@ def test_whereby_rejects_a_tampered_body() -> None:
         "",
         "garbage",
         "t=abc,v1=00",
-        f"t={int(NOW)}",
+        f"t={T}",
         "v1=00",
-        f"t={int(NOW)},v1",
-        f"t={int(NOW)},v1=\u00e9",
+        f"t={T},v1",
+        f"t={T},v1=\u00e9",
     ],
 )
 def test_whereby_rejects_missing_or_malformed_headers(header: str | None) -> None:
@@ -126,6 +137,29 @@ def test_rejection_messages_never_echo_secret_or_signature() -> None:
         verify_whereby(headers, body, WB_SECRET, NOW)
     text = str(caught.value)
     assert WB_SECRET not in text and headers["whereby-signature"][-20:] not in text
+
+
+async def test_the_route_judges_freshness_by_the_injected_clock(
+    client: httpx.AsyncClient,
+) -> None:
+    """A webhook signed at the service's "now" is fresh even when the machine's
+    clock says otherwise, and one signed at the machine's time is not."""
+    received: list[ProviderEvent] = []
+
+    async def sink(event: ProviderEvent) -> None:
+        received.append(event)
+
+    app = web.Application()
+    later = NOW + timedelta(days=400)  # far from the machine's clock either way
+    add_webhook_routes(app, Settings(whereby_webhook_secret=WB_SECRET), sink, lambda: later)
+    body = whereby_event("room.session.ended")
+    async with serve(app) as base:
+        url = f"{base}/webhooks/whereby"
+        fresh = whereby_headers(body, t=int(later.timestamp()))
+        assert (await client.post(url, content=body, headers=fresh)).status_code == 200
+        machine = whereby_headers(body, t=int(datetime.now(UTC).timestamp()))
+        assert (await client.post(url, content=body, headers=machine)).status_code == 401
+    assert [event.kind for event in received] == ["ended"]
 
 
 # --- eyeson ------------------------------------------------------------------
