@@ -119,7 +119,7 @@ class FeedbackManager:
             )
         if caller.user_id != meeting.organizer_id and not caller.is_admin:
             return Reply(
-                f"Only the organizer of “{meeting.title}” or an admin can see its feedback.",
+                f"Only the organizer of meeting {meeting.id} or an admin can see its feedback.",
                 ok=False,
             )
         return Reply(self.summary_text(meeting, self.core.zone_for(caller)))

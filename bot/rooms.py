@@ -2,10 +2,21 @@
 
 Shared by `/meet` (service) and recurring series (each occurrence opens a fresh
 room), so both behave the same: the card is public, the host link private.
+
+Nothing is left half-done. Per step, when it fails:
+- the provider's create: nothing exists; the user gets the provider's sentence;
+- saving the meeting: the room is closed again at the provider (convene would
+  never remind, close or list it), and the user is told nothing was saved;
+- posting the card: the meeting is kept (its room works and is closed on time)
+  and the organizer's private answer carries the join link and why the card
+  is missing;
+- the host link's private delivery is the platform's: a stored host link is
+  re-offered with /meet host.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,8 +24,27 @@ from bot.core import Core
 from bot.lifecycle import Lifecycle
 from bot.messages import Private, card_for
 from bot.models import Meeting, MeetingStatus, Place
-from bot.ports import DeliveryError, RoomSpec
+from bot.ports import DeliveryError, Provider, Room, RoomSpec
+from bot.providers.errors import ProviderError
+from bot.requests import GrammarError
 from storage import meetings as meeting_rows
+from storage.db import StorageBusy
+
+log = logging.getLogger(__name__)
+
+TITLE_LIMIT = 200  # characters; longer titles are refused, never cut silently
+
+
+def meeting_title(text: str, fallback: str) -> str:
+    """One line of plain text: whitespace collapsed (a title cannot fake a second
+    line of the card), at most TITLE_LIMIT characters. GrammarError beyond that."""
+    title = " ".join(text.split())
+    if len(title) > TITLE_LIMIT:
+        raise GrammarError(
+            f"That title is {len(title)} characters long; convene keeps titles to "
+            f"{TITLE_LIMIT}. Try: /meet Design review at 15:00"
+        )
+    return title or fallback
 
 
 @dataclass(frozen=True)
@@ -83,10 +113,24 @@ async def open_meeting(core: Core, lifecycle: Lifecycle, plan: MeetingPlan) -> O
         series_id=plan.series_id,
         created_at=core.clock(),
     )
-    meeting_rows.insert_meeting(core.db, meeting, core.box)
+    try:
+        meeting_rows.insert_meeting(core.db, meeting, core.box)
+    except BaseException:
+        await _close_unsaved(provider, room, meeting_id)
+        raise
     problem = await _post_card(core, meeting)
     lifecycle.plan(meeting)
     return Opened(meeting, host_note(core, provider.label, room.host_url, room.host_note), problem)
+
+
+async def _close_unsaved(provider: Provider, room: Room, meeting_id: str) -> None:
+    """The meeting could not be saved: close its room, which nobody would ever close."""
+    try:
+        await provider.end_room(room.room_id)
+    except ProviderError as exc:
+        log.error(
+            "room of unsaved meeting %s may stay open at %s: %s", meeting_id, provider.label, exc
+        )
 
 
 async def _post_card(core: Core, meeting: Meeting) -> str | None:
@@ -99,7 +143,10 @@ async def _post_card(core: Core, meeting: Meeting) -> str | None:
         ref = await messenger.post_card(meeting.place, card)
     except DeliveryError as exc:
         return str(exc)
-    meeting_rows.set_message_ref(core.db, meeting.id, ref)
+    try:
+        meeting_rows.set_message_ref(core.db, meeting.id, ref)
+    except StorageBusy:  # the card is out; later notices then simply are not threaded
+        log.warning("card of meeting %s posted but its reference not saved", meeting.id)
     return None
 
 

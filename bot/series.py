@@ -25,7 +25,7 @@ from bot.providers import ProviderNotConfigured
 from bot.providers.errors import ProviderError, RateLimited, Unavailable
 from bot.recurrence import next_starts, series_occurrences
 from bot.requests import CreateSeries
-from bot.rooms import MeetingPlan, open_meeting
+from bot.rooms import MeetingPlan, meeting_title, open_meeting
 from bot.timefmt import duration
 from storage import meetings as meeting_rows
 from storage import series as series_rows
@@ -57,7 +57,7 @@ class SeriesManager:
             workspace_id=caller.workspace_id,
             channel_id=caller.channel_id,
             owner_id=caller.user_id,
-            title=request.title.strip() or "Meeting",
+            title=meeting_title(request.title, "Meeting"),
             rule=request.rule,
             tz=zone.key,
             length=request.duration or settings.default_length,
@@ -168,7 +168,8 @@ class SeriesManager:
             )
         if caller.user_id != series.owner_id and not caller.is_admin:
             return None, Reply(
-                f"Only the owner of “{series.title}” or a workspace admin can {verb} it.", ok=False
+                f"Only the owner of series {series.id} or a workspace admin can {verb} it.",
+                ok=False,
             )
         return series, Reply("")
 

@@ -41,11 +41,12 @@ from bot.requests import (
     SetTimezone,
     SkipOccurrence,
 )
-from bot.rooms import MeetingPlan, host_note, open_meeting
+from bot.rooms import MeetingPlan, host_note, meeting_title, open_meeting
 from bot.series import SeriesManager
 from bot.timefmt import duration, suggest_zones, when, zone_or_none
 from storage import meetings as meeting_rows
 from storage import platform_state, workspaces
+from storage.db import StorageBusy
 from storage.deliveries import Kind
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,9 @@ class MeetingService:
     async def handle(self, caller: Caller, request: Request) -> Reply:
         try:
             return await self._dispatch(caller, request)
+        except (StorageBusy, GrammarError) as exc:
+            log.info("command %s refused: %s", type(request).__name__, exc)
+            return Reply(str(exc), ok=False)
         except Exception:
             log.exception("command %s failed", type(request).__name__)
             return Reply(OOPS, ok=False)
@@ -179,7 +183,7 @@ class MeetingService:
             place=caller.place,
             organizer_id=caller.user_id,
             organizer_name=caller.user_name,
-            title=request.title.strip() or ("Quick meeting" if instant else "Meeting"),
+            title=meeting_title(request.title, "Quick meeting" if instant else "Meeting"),
             start=start,
             end=end,
             remind=_reminder(request, settings.reminder, core.clock()),
@@ -239,7 +243,7 @@ class MeetingService:
             return _not_found(meeting_id)
         if meeting.organizer_id != caller.user_id:
             return Reply(
-                f"Only the organizer of “{meeting.title}” can get its host link.", ok=False
+                f"Only the organizer of meeting {meeting.id} can get its host link.", ok=False
             )
         if not meeting.status.is_open:
             return Reply(f"“{meeting.title}” is over, so its host link no longer works.", ok=False)
@@ -276,7 +280,7 @@ class MeetingService:
             return _not_found(meeting_id)
         if caller.user_id != meeting.organizer_id and not caller.is_admin:
             return Reply(
-                f"Only the organizer of “{meeting.title}” or a workspace admin can {verb} it.",
+                f"Only the organizer of meeting {meeting.id} or a workspace admin can {verb} it.",
                 ok=False,
             )
         if not meeting.status.is_open:
@@ -289,7 +293,14 @@ class MeetingService:
     # -- provider events -------------------------------------------------------------
 
     async def on_provider_event(self, event: ProviderEvent) -> None:
-        """A verified webhook: the session ended, or someone joined. Replays are ignored."""
+        """A verified webhook: someone joined, or the room's session ended. Replays are ignored.
+
+        "Ended" ends a meeting early only once it has started by convene's clock:
+        the provider's session ends when the last person leaves, so after the start
+        it means everyone has gone (close the room, ask for feedback); before the
+        start it is someone trying the link early, and the meeting stays as booked.
+        Events are matched by the meeting's current room, so a room the meeting no
+        longer uses cannot end it."""
         core = self.core
         if event.event_id and not core.claims.record_once(
             f"{event.provider}:{event.event_id}", Kind.WEBHOOK
@@ -302,6 +313,13 @@ class MeetingService:
         if event.kind == "joined" and event.participant:
             meeting_rows.record_attendance(core.db, meeting.id, event.participant, core.clock())
         elif event.kind == "ended" and meeting.status.is_open:
+            if core.clock() < meeting.start:
+                log.info(
+                    "%s session of meeting %s ended before its start; kept",
+                    event.provider,
+                    meeting.id,
+                )
+                return
             await self.lifecycle.close(meeting, MeetingStatus.ENDED)
 
     # -- settings -----------------------------------------------------------------------

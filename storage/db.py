@@ -4,6 +4,14 @@ Every write goes through `write(db)`, which opens the transaction with
 BEGIN IMMEDIATE: a deferred transaction that reads and then writes can fail
 with "database is locked" whatever busy_timeout says, because SQLite cannot
 upgrade its read lock while another writer waits.
+
+SQLite waits for a lock by blocking its caller, and convene's caller is the
+event loop. So once the database is open the busy timeout is short
+(BUSY_TIMEOUT_MS): a write that cannot get the lock in that time raises
+`StorageBusy` instead of stalling every acknowledgement behind it. Commands
+answer "busy, try again"; timers and sweeps simply try again later. Reads
+never wait in WAL mode. Opening and migrating may wait longer (START_TIMEOUT_MS):
+nothing is being served yet.
 """
 
 from __future__ import annotations
@@ -18,11 +26,17 @@ from sqlite_utils import Database
 
 from storage.migrations import MIGRATIONS
 
-BUSY_TIMEOUT_MS = 5000
+START_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_MS = 100  # the longest one write may hold up the event loop
 
 
 class DatabaseError(Exception):
     """The database cannot be used; the message says which file and what to do."""
+
+
+class StorageBusy(DatabaseError):
+    """Another process holds the write lock (or the disk refused the write): nothing
+    was written. Safe to retry later; the message is one sentence for a user."""
 
 
 def open_database(path: str | Path | None = None) -> Database:
@@ -35,8 +49,8 @@ def open_database(path: str | Path | None = None) -> Database:
         if path is None:
             db = Database(memory=True)
         else:
-            db = Database(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000))
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db = Database(sqlite3.connect(str(path), timeout=START_TIMEOUT_MS / 1000))
+        db.execute(f"PRAGMA busy_timeout = {START_TIMEOUT_MS}")
         _refuse_foreign(db, label)
         if path is not None:
             db.enable_wal()
@@ -44,6 +58,7 @@ def open_database(path: str | Path | None = None) -> Database:
         db.execute("PRAGMA foreign_keys = ON")
         MIGRATIONS.apply(db)
         _prove_writable(db)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(_explain(label, exc)) from exc
     return db
@@ -83,16 +98,44 @@ def _explain(label: str, exc: sqlite3.DatabaseError) -> str:
 
 @contextmanager
 def write(db: Database) -> Iterator[Database]:
-    """A write transaction that takes the write lock up front (BEGIN IMMEDIATE)."""
+    """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    Raises StorageBusy, with nothing written, when the lock is not free within
+    BUSY_TIMEOUT_MS or the disk refuses the write."""
     conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise _busy(exc) from exc
     try:
         yield db
-    except BaseException:
-        conn.execute("ROLLBACK")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+            raise _busy(exc) from exc
         raise
-    else:
+    try:
         conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise _busy(exc) from exc
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in ("locked", "busy", "full", "disk i/o"))
+
+
+def _busy(exc: sqlite3.OperationalError) -> StorageBusy:
+    if "full" in str(exc).lower():
+        return StorageBusy(
+            "convene's database is full, so nothing was saved; ask an admin to free disk space."
+        )
+    return StorageBusy(
+        "convene's database is busy right now, so nothing was saved; try again in a moment."
+    )
 
 
 def to_text(moment: datetime) -> str:
