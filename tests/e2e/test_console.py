@@ -1,4 +1,9 @@
-"""The console platform as a newcomer runs it: `convene run` reading standard input."""
+"""The console platform as a newcomer runs it: `convene run` reading standard input.
+
+The process runs on the machine's clock, whatever the date (tests/any-date.sh runs
+these on DST nights and years ahead), and in the machine's zone: the scheduling tests
+run once per zone so a clock change in Berlin or New York is met by a real process.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+ZONES = pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York"])
 URL = re.compile(r"https?://\S+")
 
 
@@ -32,8 +40,11 @@ def run_convene(
     )
 
 
-def test_scripted_console_posts_join_link_publicly_and_host_link_privately(tmp_path: Path) -> None:
-    result = run_convene(tmp_path, "/meet Standup in 1m for 5m\n/meet list\n")
+@ZONES
+def test_scripted_console_posts_join_link_publicly_and_host_link_privately(
+    tmp_path: Path, zone: str
+) -> None:
+    result = run_convene(tmp_path, "/meet Standup in 1m for 5m\n/meet list\n", TZ=zone)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     channel = [line for line in lines if line.startswith("[#general]")]
@@ -54,9 +65,11 @@ def test_console_reports_bad_commands_and_keeps_going(tmp_path: Path) -> None:
     assert "25:00" in result.stdout and "/meet list" in result.stdout
 
 
-def test_meetings_survive_a_restart(tmp_path: Path) -> None:
-    run_convene(tmp_path, "/meet Planning tomorrow 10am\n")
-    again = run_convene(tmp_path, "/meet list\n")
+@ZONES
+def test_meetings_survive_a_restart(tmp_path: Path, zone: str) -> None:
+    first = run_convene(tmp_path, "/meet Planning tomorrow 10am\n", TZ=zone)
+    assert first.returncode == 0 and "Planning" in first.stdout, first.stderr
+    again = run_convene(tmp_path, "/meet list\n", TZ=zone)
     assert "Planning" in again.stdout
 
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.messages import NoticeKind
 from bot.providers.webhooks import ProviderEvent
 from tests.fakes import FakeClock, Harness, harness
+from tests.moments import at, next_monday_at
 
-START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+def ten_am(h: Harness) -> datetime:
+    """10:00 UTC on the harness's day (a Monday, 09:00 UTC when the test starts)."""
+    return at(h.clock().date(), 10, 0)
 
 
 async def ended_meeting(h: Harness, text: str = "/meet Retro at 10:00 for 30m with <@raj>") -> str:
+    start = ten_am(h)
     reply = await h.platform.run(text)
     assert reply.ok, reply.text
     meeting_id = h.platform.cards[-1][1].meeting_id
-    h.clock.set(START + timedelta(minutes=30))
+    h.clock.set(start + timedelta(minutes=30))
     await h.lifecycle.sweep()
     return meeting_id
 
@@ -68,7 +73,7 @@ async def test_only_the_organizer_or_an_admin_sees_the_summary(h: Harness) -> No
 
 
 async def test_window_closes_politely_and_the_organizer_gets_the_summary_once(db_file: str) -> None:
-    clock = FakeClock(START - timedelta(hours=1))
+    clock = FakeClock(next_monday_at(9))
     async with harness(db_file, clock=clock) as h:
         meeting_id = await ended_meeting(h)
         await h.platform.run(f"/meet rate {meeting_id} 3", user="raj")
@@ -92,9 +97,10 @@ async def test_rating_before_the_end_is_refused(h: Harness) -> None:
 
 
 async def test_nofeedback_and_workspace_off_mean_no_prompt(h: Harness) -> None:
+    start = ten_am(h)
     await ended_meeting(h, "/meet Quiet at 10:00 for 30m nofeedback")
     await h.platform.run("/meet config feedback off", admin=True)
-    h.clock.set(START - timedelta(minutes=30))
+    h.clock.set(start - timedelta(minutes=30))
     await h.platform.run("/meet Also quiet in 10m for 10m")
     h.clock.advance(minutes=30)
     await h.lifecycle.sweep()
@@ -105,22 +111,28 @@ async def test_series_summary_shows_the_trend_of_recent_occurrences(h: Harness) 
     await h.platform.run("/meet tz UTC")
     reply = await h.platform.run("/meet Standup every day at 10:00 for 15m")
     assert reply.ok, reply.text
-    for day, score in ((23, 2), (24, 4)):
-        h.clock.set(datetime(2026, 11, day, 9, 50, tzinfo=UTC))
+    monday = h.clock().date()
+    tuesday = monday + timedelta(days=1)
+    for day, score in ((monday, 2), (tuesday, 4)):
+        h.clock.set(at(day, 9, 50))
         await h.lifecycle.sweep()
-        h.clock.set(datetime(2026, 11, day, 10, 15, tzinfo=UTC))
+        h.clock.set(at(day, 10, 15))
         await h.lifecycle.sweep()
         meeting_id = h.platform.cards[-1][1].meeting_id
         assert (await h.platform.run(f"/meet rate {meeting_id} {score}")).ok
     summary = await h.platform.run(f"/meet feedback {meeting_id}")
-    assert "Recent meetings of this series: 2026-11-23 2.0; 2026-11-24 4.0" in summary.text
+    assert (
+        "Recent meetings of this series: "
+        f"Mon {monday.day} {monday:%b} 2.0; Tue {tuesday.day} {tuesday:%b} 4.0"
+    ) in summary.text
 
 
 async def test_one_undeliverable_prompt_does_not_cost_the_others_theirs(h: Harness) -> None:
     from bot.ports import DeliveryError
 
+    start = ten_am(h)
     await h.platform.run("/meet Retro at 10:00 for 30m with <@raj> <@lee>")
-    h.clock.set(START + timedelta(minutes=30))
+    h.clock.set(start + timedelta(minutes=30))
     original = h.platform.send_private
 
     async def flaky_send(place, user_id, note):  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@ answer is a request or a readable GrammarError, and times and lengths come back 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import example, given, settings
@@ -11,12 +11,37 @@ from hypothesis import strategies as st
 
 from bot.grammar import parse, parse_day, parse_duration, parse_remind, parse_rule, parse_when
 from bot.requests import CreateMeeting, CreateSeries, GrammarError, Request
+from tests.moments import BERLIN, NEW_YORK, at, next_clock_change, next_monday_at
 
-BERLIN = ZoneInfo("Europe/Berlin")
-NEW_YORK = ZoneInfo("America/New_York")
-# 00:00 on Thursday 2026-06-11 in Berlin, so every HH:MM "today" is still ahead.
-MIDNIGHT = datetime(2026, 6, 10, 22, 0, tzinfo=UTC)
 FEW = settings(max_examples=300, deadline=None)
+# Every `now` is drawn around a reference built from today: decades back, decades ahead,
+# and the hours around coming clock changes in Berlin and New York (near and far).
+REFERENCE = next_monday_at(9, tz=BERLIN)
+EARLIEST = REFERENCE - timedelta(days=25 * 365)
+LATEST = REFERENCE + timedelta(days=65 * 365)
+SOON = REFERENCE.date() + timedelta(days=60)
+
+
+def _clock_changes() -> list[date]:
+    """Spring-forward and fall-back days in Berlin and New York: the next three of each,
+    and the next after 12 and 40 years."""
+    days = set()
+    for tz in (BERLIN, NEW_YORK):
+        for forward in (True, False):
+            day = None
+            for _ in range(3):
+                day = next_clock_change(tz, forward=forward, after=day)
+                days.add(day)
+            for years in (12, 40):
+                after = REFERENCE.date() + timedelta(days=years * 365)
+                days.add(next_clock_change(tz, forward=forward, after=after))
+    return sorted(days)
+
+
+CLOCK_CHANGES = _clock_changes()
+BERLIN_SPRING = next_clock_change(BERLIN, forward=True)
+BERLIN_FALL = next_clock_change(BERLIN, forward=False)
+NY_SPRING = next_clock_change(NEW_YORK, forward=True)
 
 TOKENS = [
     "/meet", "at", "in", "on", "for", "remind", "with", "every", "tomorrow", "today", "noon",
@@ -24,16 +49,43 @@ TOKENS = [
     "resume", "tz", "config", "provider", "reminder", "length", "schedule", "help", "and",
     "mon", "Monday", "weekday", "day", "weekend", "mon,wed,fri", ",", "15:00", "9:30", "25:00",
     "3pm", "3", "pm", "12am", "13pm", "0", "none", "20m", "1h30", "1h", "30m", "1.5h", "90",
-    "minutes", "hours", "parsecs", "45", "2026-12-01", "2026-02-30", "1999-01-01",
-    "9999-12-31", "0001-01-01", "2026-13-01", "@sam", "<@U123ABC>", "<@U1|alex>", "<@!42>",
+    "minutes", "hours", "parsecs", "45", f"{SOON}", f"{SOON.year}-02-30", "1999-01-01",
+    "9999-12-31", "0001-01-01", f"{SOON.year}-13-01", f"{CLOCK_CHANGES[0]}",
+    f"{CLOCK_CHANGES[1]}", "2:30", "1:30", "@sam", "<@U123ABC>", "<@U1|alex>", "<@!42>",
     "<@&7>", "<!here>", '"', "“", "”", "'", "Europe/Berlin", "Mars/Base", "../x", "Retro",
     "Lunch", "the", "park", "999999h", "99999999999m", "1e9h", "٣pm", "²:00", "",
 ]  # fmt: skip
 grammarish = st.lists(st.sampled_from(TOKENS) | st.text(max_size=8), max_size=12).map(" ".join)
 zones = st.sampled_from([BERLIN, NEW_YORK, ZoneInfo("Asia/Kathmandu"), ZoneInfo("UTC")])
-instants = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)
+any_instant = st.datetimes(
+    min_value=EARLIEST.replace(tzinfo=None),
+    max_value=LATEST.replace(tzinfo=None),
+    timezones=st.just(UTC),
 )
+near_clock_changes = st.builds(
+    lambda day, minutes: at(day, 0, 0) + timedelta(minutes=minutes),
+    st.sampled_from(CLOCK_CHANGES),
+    st.integers(-24 * 60, 48 * 60),
+)
+instants = any_instant | near_clock_changes
+days = st.dates(min_value=EARLIEST.date(), max_value=LATEST.date()) | st.sampled_from(CLOCK_CHANGES)
+MIDNIGHT = at(REFERENCE.date(), 0, 0, BERLIN)  # for the fixed examples below
+
+
+def first_reading(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
+    """Independently of the grammar: the first instant at which a wall clock in `tz`
+    reads `day` hour:minute or later. A repeated time (fall back) is its first
+    occurrence; a skipped one (spring forward) is the end of the gap."""
+    wanted = datetime.combine(day, time(hour, minute))
+    moment = wanted.replace(tzinfo=UTC) - timedelta(hours=14)  # before it anywhere
+    while moment.astimezone(tz).replace(tzinfo=None) < wanted:
+        moment += timedelta(minutes=1)
+    return moment
+
+
+def exists(day: date, hour: int, minute: int, tz: ZoneInfo) -> bool:
+    wall = datetime.combine(day, time(hour, minute), tzinfo=tz)
+    return wall.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall.replace(tzinfo=None)
 
 
 def _contract(text: str, now: datetime, tz: ZoneInfo) -> Request | None:
@@ -60,6 +112,7 @@ def test_any_text_gives_a_request_or_a_grammar_error(
 
 @FEW
 @given(grammarish, instants, zones)
+@example("remind", at(REFERENCE.date(), 16, 0, BERLIN), BERLIN)  # found by this test
 def test_grammar_like_text_gives_a_request_or_a_grammar_error(
     text: str, now: datetime, tz: ZoneInfo
 ) -> None:
@@ -88,24 +141,36 @@ def test_option_readers_only_raise_grammar_errors(text: str, now: datetime, tz: 
 
 
 @FEW
-@given(st.integers(0, 23), st.integers(0, 59), st.integers(1, 24 * 60))
-def test_time_and_length_round_trip(hour: int, minute: int, minutes: int) -> None:
-    got = parse(f"X at {hour}:{minute:02d} for {minutes}m", now=MIDNIGHT, tz=BERLIN)
+@given(st.integers(0, 23), st.integers(0, 59), st.integers(1, 24 * 60), days)
+@example(2, 30, 15, BERLIN_SPRING)  # skipped: 03:00 CEST
+@example(2, 30, 15, BERLIN_FALL)  # repeated: the first, CEST
+def test_time_and_length_round_trip(hour: int, minute: int, minutes: int, day: date) -> None:
+    midnight = at(day, 0, 0, BERLIN)  # so every HH:MM "today" is still ahead
+    got = parse(f"X at {hour}:{minute:02d} for {minutes}m", now=midnight, tz=BERLIN)
     assert isinstance(got, CreateMeeting)
     assert got.title == "X"
     assert got.start is not None
+    assert got.start == first_reading(day, hour, minute, BERLIN)
     wall = got.start.astimezone(BERLIN)
-    assert (wall.date().isoformat(), wall.hour, wall.minute) == ("2026-06-11", hour, minute)
+    if exists(day, hour, minute, BERLIN):
+        assert (wall.date(), wall.hour, wall.minute) == (day, hour, minute)
     assert got.duration == timedelta(minutes=minutes)
 
 
 @FEW
-@given(st.integers(1, 12), st.integers(0, 59), st.sampled_from(["am", "pm"]))
-def test_twelve_hour_clock_round_trip(hour: int, minute: int, meridiem: str) -> None:
-    got = parse(f"X tomorrow {hour}:{minute:02d}{meridiem}", now=MIDNIGHT, tz=NEW_YORK)
+@given(st.integers(1, 12), st.integers(0, 59), st.sampled_from(["am", "pm"]), days)
+@example(2, 30, "am", NY_SPRING)  # skipped: 03:00 EDT
+def test_twelve_hour_clock_round_trip(hour: int, minute: int, meridiem: str, day: date) -> None:
+    midnight = at(day, 0, 0, BERLIN)  # the evening before in New York
+    got = parse(f"X tomorrow {hour}:{minute:02d}{meridiem}", now=midnight, tz=NEW_YORK)
     assert isinstance(got, CreateMeeting) and got.start is not None
+    hour24 = hour % 12 + (12 if meridiem == "pm" else 0)
+    tomorrow = midnight.astimezone(NEW_YORK).date() + timedelta(days=1)
+    assert tomorrow == day
+    assert got.start == first_reading(tomorrow, hour24, minute, NEW_YORK)
     wall = got.start.astimezone(NEW_YORK)
-    assert (wall.hour, wall.minute) == (hour % 12 + (12 if meridiem == "pm" else 0), minute)
+    if exists(tomorrow, hour24, minute, NEW_YORK):
+        assert (wall.hour, wall.minute) == (hour24, minute)
 
 
 @FEW
@@ -137,10 +202,11 @@ def test_in_minutes_is_now_plus_that(minutes: int, now: datetime, tz: ZoneInfo) 
     st.sets(st.integers(0, 6), min_size=1),
     st.integers(0, 23),
     st.integers(0, 59),
+    instants,
 )
-def test_weekly_rule_round_trip(days: set[int], hour: int, minute: int) -> None:
+def test_weekly_rule_round_trip(weekdays: set[int], hour: int, minute: int, now: datetime) -> None:
     names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    text = f"Standup every {','.join(names[d] for d in sorted(days))} at {hour}:{minute:02d}"
-    got = parse(text, now=MIDNIGHT, tz=BERLIN)
+    text = f"Standup every {','.join(names[d] for d in sorted(weekdays))} at {hour}:{minute:02d}"
+    got = parse(text, now=now, tz=BERLIN)
     assert isinstance(got, CreateSeries)
-    assert (got.rule.days, got.rule.hour, got.rule.minute) == (frozenset(days), hour, minute)
+    assert (got.rule.days, got.rule.hour, got.rule.minute) == (frozenset(weekdays), hour, minute)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -12,8 +12,7 @@ from bot.models import Meeting, MeetingStatus
 from bot.ports import DeliveryError, system_clock
 from bot.requests import CreateMeeting
 from tests.fakes import FakeClock, Harness, harness
-
-MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+from tests.moments import BERLIN, at, next_clock_change, next_monday_at
 
 
 def kinds(h: Harness) -> list[NoticeKind]:
@@ -29,11 +28,13 @@ async def schedule(h: Harness, text: str = "/meet Retro at 10:00 for 30m remind 
 
 
 async def test_reminder_fires_once_at_its_minute_with_the_join_link(h: Harness) -> None:
+    monday_9 = h.clock()
     meeting = await schedule(h)
-    h.clock.set(datetime(2026, 11, 23, 9, 49, 59, tzinfo=UTC))
+    assert meeting.start == monday_9 + timedelta(hours=1)
+    h.clock.set(monday_9 + timedelta(minutes=49, seconds=59))
     await h.lifecycle.sweep()
     assert kinds(h) == []
-    h.clock.set(datetime(2026, 11, 23, 9, 50, tzinfo=UTC))
+    h.clock.set(monday_9 + timedelta(minutes=50))
     await h.lifecycle.sweep()
     await h.lifecycle.sweep()
     await h.lifecycle.fire("reminder", meeting.id)  # a timer racing the sweep
@@ -51,12 +52,13 @@ async def test_start_notice_then_expiry_closes_room_and_card(h: Harness) -> None
         ended.append(meeting.id)
 
     h.lifecycle.ended_hooks.append(on_ended)
+    monday_9 = h.clock()
     meeting = await schedule(h)
-    h.clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    h.clock.set(monday_9 + timedelta(hours=1))
     await h.lifecycle.sweep()
     assert kinds(h) == [NoticeKind.STARTING]  # a reminder after the start is pointless
     assert h.core.get_meeting(meeting.id).status is MeetingStatus.ACTIVE  # type: ignore[union-attr]
-    h.clock.set(datetime(2026, 11, 23, 10, 30, tzinfo=UTC))
+    h.clock.set(monday_9 + timedelta(hours=1, minutes=30))
     await h.lifecycle.sweep()
     await h.lifecycle.sweep()
     assert kinds(h)[-2:] == [NoticeKind.ENDED, NoticeKind.FEEDBACK]  # then the feedback prompt
@@ -66,26 +68,28 @@ async def test_start_notice_then_expiry_closes_room_and_card(h: Harness) -> None
 
 
 async def test_cancelled_meeting_never_reminds(h: Harness) -> None:
+    monday_9 = h.clock()
     meeting = await schedule(h)
     await h.platform.run(f"/meet cancel {meeting.id}")
-    h.clock.set(datetime(2026, 11, 23, 11, 0, tzinfo=UTC))
+    h.clock.set(monday_9 + timedelta(hours=2))
     await h.lifecycle.sweep()
     assert kinds(h) == [NoticeKind.ENDED]  # only the "was cancelled" line
 
 
 async def test_restart_in_the_middle_loses_nothing_and_repeats_nothing(db_file: str) -> None:
-    clock = FakeClock(MONDAY_9)
+    monday_9 = next_monday_at(9)
+    clock = FakeClock(monday_9)
     async with harness(db_file, clock=clock) as first:
         meeting = await schedule(first)
-        clock.set(datetime(2026, 11, 23, 9, 50, tzinfo=UTC))
+        clock.set(monday_9 + timedelta(minutes=50))
         await first.lifecycle.sweep()
         assert kinds(first) == [NoticeKind.REMINDER]
     # the process dies; a new one starts after the meeting began
-    clock.set(datetime(2026, 11, 23, 10, 0, 30, tzinfo=UTC))
+    clock.set(monday_9 + timedelta(hours=1, seconds=30))
     async with harness(db_file, clock=clock) as second:
         await second.lifecycle.sweep()
         assert kinds(second) == [NoticeKind.STARTING]
-    clock.set(datetime(2026, 11, 23, 10, 45, tzinfo=UTC))  # down across the end
+    clock.set(monday_9 + timedelta(hours=1, minutes=45))  # down across the end
     async with harness(db_file, clock=clock) as third:
         await third.lifecycle.sweep()
         assert kinds(third) == [NoticeKind.ENDED, NoticeKind.FEEDBACK]
@@ -93,11 +97,12 @@ async def test_restart_in_the_middle_loses_nothing_and_repeats_nothing(db_file: 
 
 
 async def test_reminder_missed_while_down_is_late_only_if_not_started(db_file: str) -> None:
-    clock = FakeClock(MONDAY_9)
+    monday_9 = next_monday_at(9)
+    clock = FakeClock(monday_9)
     async with harness(db_file, clock=clock) as first:
         await schedule(first, "/meet Early at 10:00 for 2h remind 10m")
         await schedule(first, "/meet Late at 11:00 remind 10m")
-    clock.set(datetime(2026, 11, 23, 10, 55, tzinfo=UTC))
+    clock.set(monday_9 + timedelta(hours=1, minutes=55))
     async with harness(db_file, clock=clock) as second:
         await second.lifecycle.sweep()
         texts = [(n.title, n.kind, n.text) for _, n, _ in second.platform.notices]
@@ -108,43 +113,48 @@ async def test_reminder_missed_while_down_is_late_only_if_not_started(db_file: s
 
 
 async def test_two_processes_on_one_database_send_each_reminder_once(db_file: str) -> None:
-    clock = FakeClock(MONDAY_9)
+    monday_9 = next_monday_at(9)
+    clock = FakeClock(monday_9)
     async with harness(db_file, clock=clock) as one, harness(db_file, clock=clock) as two:
         await schedule(one)
-        clock.set(datetime(2026, 11, 23, 9, 50, tzinfo=UTC))
+        clock.set(monday_9 + timedelta(minutes=50))
         await asyncio.gather(one.lifecycle.sweep(), two.lifecycle.sweep())
         await asyncio.gather(two.lifecycle.sweep(), one.lifecycle.sweep())
         assert len(one.platform.notices) + len(two.platform.notices) == 1
 
 
 async def test_reminder_lands_at_the_right_minute_across_dst_end() -> None:
-    # Saturday 24 Oct 2026 12:00 Berlin (CEST, UTC+2); Sunday clocks fall back to UTC+1.
-    clock = FakeClock(datetime(2026, 10, 24, 10, 0, tzinfo=UTC))
+    # Saturday 12:00 Berlin (CEST, UTC+2) before the next fall-back Sunday (then UTC+1).
+    sunday = next_clock_change(BERLIN, forward=False)
+    saturday_noon = at(sunday - timedelta(days=1), 12, 0, BERLIN)
+    assert saturday_noon.astimezone(BERLIN).utcoffset() == timedelta(hours=2)
+    clock = FakeClock(saturday_noon)
     async with harness(clock=clock) as h:
         await h.platform.run("/meet tz Europe/Berlin")
         meeting = await schedule(h, "/meet Brunch tomorrow 9:00 remind 10m")
-        assert meeting.start == datetime(2026, 10, 25, 8, 0, tzinfo=UTC)
-        clock.set(datetime(2026, 10, 25, 7, 49, tzinfo=UTC))
+        assert meeting.start == at(sunday, 8, 0)  # 09:00 CET, UTC+1 after the change
+        clock.set(at(sunday, 7, 49))
         await h.lifecycle.sweep()
         assert kinds(h) == []
-        clock.set(datetime(2026, 10, 25, 7, 50, tzinfo=UTC))  # 08:50 local, after the change
+        clock.set(at(sunday, 7, 50))  # 08:50 local, after the change
         await h.lifecycle.sweep()
         assert kinds(h) == [NoticeKind.REMINDER]
 
 
 async def test_passing_delivery_failure_is_retried_permanent_one_stops(h: Harness) -> None:
+    monday_9 = h.clock()
     meeting = await schedule(h)
-    h.clock.set(datetime(2026, 11, 23, 9, 50, tzinfo=UTC))
+    h.clock.set(monday_9 + timedelta(minutes=50))
     h.platform.fail_next.append(DeliveryError("rate limited"))
     await h.lifecycle.sweep()
     assert kinds(h) == []
     await h.lifecycle.sweep()
     assert kinds(h) == [NoticeKind.REMINDER]
     h.platform.fail_next.append(DeliveryError("channel deleted", permanent=True))
-    h.clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    h.clock.set(monday_9 + timedelta(hours=1))
     await h.lifecycle.sweep()
     assert h.core.get_meeting(meeting.id).status is MeetingStatus.CANCELLED  # type: ignore[union-attr]
-    h.clock.set(datetime(2026, 11, 23, 10, 30, tzinfo=UTC))
+    h.clock.set(monday_9 + timedelta(hours=1, minutes=30))
     await h.lifecycle.sweep()
     assert kinds(h) == [NoticeKind.REMINDER]
 

@@ -13,6 +13,7 @@ from bot.models import MeetingStatus
 from bot.ports import Room, RoomSpec
 from bot.providers.errors import Unavailable
 from tests.fakes import FakeClock, Harness, StaticProviders, StubProvider, harness
+from tests.moments import BERLIN, at, next_clock_change, next_monday_at, next_weekday
 
 
 def series_id(reply_text: str) -> str:
@@ -26,11 +27,13 @@ async def make_series(h: Harness, text: str, zone: str = "Europe/Berlin") -> str
     return series_id(reply.text)
 
 
-def expected_weekday_starts(year: int, zone: str, hour: int, minute: int) -> list[datetime]:
-    """Independently: every Monday–Friday of the year at hh:mm local, as UTC."""
+def expected_weekday_starts(
+    first: date, days: int, zone: str, hour: int, minute: int
+) -> list[datetime]:
+    """Independently: every Monday–Friday of `days` days from `first` at hh:mm local, as UTC."""
     tz = ZoneInfo(zone)
-    day, starts = date(year, 1, 1), []
-    while day.year == year:
+    day, starts = first, []
+    while day < first + timedelta(days=days):
         if day.weekday() < 5:
             starts.append(
                 datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(UTC)
@@ -41,10 +44,14 @@ def expected_weekday_starts(year: int, zone: str, hour: int, minute: int) -> lis
 
 @pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
 async def test_weekday_series_fires_at_the_right_local_minute_for_a_year(zone: str) -> None:
-    clock = FakeClock(datetime(2026, 12, 31, 12, 0, tzinfo=UTC))
+    monday_9 = next_monday_at(9)
+    clock = FakeClock(monday_9)
     async with harness(clock=clock) as h:
         await make_series(h, "/meet Standup every weekday at 9:30 for 15m", zone)
-        expected = expected_weekday_starts(2027, zone, 9, 30)
+        # a year from the day after the reference: both DST changes and a new year's day
+        expected = expected_weekday_starts(monday_9.date() + timedelta(days=1), 366, zone, 9, 30)
+        offsets = {start.astimezone(ZoneInfo(zone)).utcoffset() for start in expected}
+        assert len(offsets) == 2  # the simulated year really crosses summer and winter time
         for start in expected:
             for moment in (start - timedelta(minutes=11), start - timedelta(minutes=10), start,
                            start + timedelta(minutes=15)):  # fmt: skip
@@ -62,7 +69,10 @@ async def test_weekday_series_fires_at_the_right_local_minute_for_a_year(zone: s
 
 
 async def test_missing_and_repeated_local_times_fire_once_each() -> None:
-    clock = FakeClock(datetime(2027, 3, 27, 0, 0, tzinfo=UTC))
+    spring = next_clock_change(BERLIN, forward=True)  # a Sunday: 02:00 CET jumps to 03:00 CEST
+    fall = next_clock_change(BERLIN, forward=False, after=spring)  # 03:00 CEST back to 02:00 CET
+    day = timedelta(days=1)
+    clock = FakeClock(at(spring - day, 0, 0))
     async with harness(clock=clock) as h:
         await make_series(h, "/meet Night shift every day at 2:30 for 15m")
         for _ in range(2 * 24 * 60 // 5):  # five-minute ticks across the spring-forward night
@@ -70,79 +80,89 @@ async def test_missing_and_repeated_local_times_fire_once_each() -> None:
             await h.lifecycle.sweep()
         starts = [card.start for _, card in h.platform.cards]
         assert starts == [
-            datetime(2027, 3, 27, 1, 30, tzinfo=UTC),  # 02:30 CET
-            datetime(2027, 3, 28, 1, 0, tzinfo=UTC),  # 02:30 does not exist: 03:00 CEST
+            at(spring - day, 1, 30),  # 02:30 CET
+            at(spring, 1, 0),  # 02:30 does not exist: 03:00 CEST
         ]
         h.platform.cards.clear()
-        clock.set(datetime(2027, 10, 30, 0, 0, tzinfo=UTC))
+        clock.set(at(fall - day, 0, 0))
         for _ in range(2 * 24 * 60 // 5):  # across the fall-back night
             clock.advance(minutes=5)
             await h.lifecycle.sweep()
         starts = [card.start for _, card in h.platform.cards]
         assert starts == [
-            datetime(2027, 10, 30, 0, 30, tzinfo=UTC),  # 02:30 CEST
-            datetime(2027, 10, 31, 0, 30, tzinfo=UTC),  # the first 02:30 only
+            at(fall - day, 0, 30),  # 02:30 CEST
+            at(fall, 0, 30),  # the first 02:30 only
         ]
 
 
 async def test_reply_previews_the_next_three_occurrences(h: Harness) -> None:
+    monday = h.clock().astimezone(BERLIN).date()
+    # the harness clock is a Monday 09:00 UTC = 10:00 or 11:00 Berlin, so Monday is past
+    assert monday.weekday() == 0 and h.clock().astimezone(BERLIN).hour >= 10
+    wed, fri, next_mon = (monday + timedelta(days=n) for n in (2, 4, 7))
     await h.platform.run("/meet tz Europe/Berlin")
     reply = await h.platform.run("/meet Standup every mon,wed,fri at 10:00")
-    # the harness clock is Monday 23 Nov 2026 09:00 UTC = 10:00 Berlin, so Monday is past
-    assert "Next: Wed 25 Nov 10:00; Fri 27 Nov 10:00; Mon 30 Nov 10:00" in reply.text
+    assert (
+        f"Next: Wed {wed.day} {wed:%b} 10:00; Fri {fri.day} {fri:%b} 10:00; "
+        f"Mon {next_mon.day} {next_mon:%b} 10:00"
+    ) in reply.text
     listing = await h.platform.run("/meet list")
     [item] = listing.items
-    assert item.is_series and item.next_occurrences[0] == "Wed 25 Nov 10:00"
+    assert item.is_series and item.next_occurrences[0] == f"Wed {wed.day} {wed:%b} 10:00"
 
 
 async def test_restart_and_second_process_never_post_twice(db_file: str) -> None:
-    clock = FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    monday = next_weekday(0, BERLIN)
+    clock = FakeClock(at(monday, 7, 0, BERLIN))
     async with harness(db_file, clock=clock) as first:
         await make_series(first, "/meet Standup every weekday at 9:30 for 15m")
-        clock.set(datetime(2026, 11, 23, 8, 20, tzinfo=UTC))  # 09:20 Berlin: opening time
+        clock.set(at(monday, 9, 20, BERLIN))  # 09:20 Berlin: opening time
         await first.lifecycle.sweep()
         assert len(first.platform.cards) == 1
     async with harness(db_file, clock=clock) as again, harness(db_file, clock=clock) as other:
         await asyncio.gather(again.lifecycle.sweep(), other.lifecycle.sweep())
         assert again.platform.cards == [] and other.platform.cards == []
-        clock.set(datetime(2026, 11, 24, 8, 20, tzinfo=UTC))
+        clock.set(at(monday + timedelta(days=1), 9, 20, BERLIN))
         await asyncio.gather(again.lifecycle.sweep(), other.lifecycle.sweep())
         assert len(again.platform.cards) + len(other.platform.cards) == 1
 
 
 async def test_missed_while_down_is_posted_late_if_still_running_else_skipped(db_file: str) -> None:
-    clock = FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    monday = next_weekday(0, BERLIN)
+    clock = FakeClock(at(monday, 7, 0, BERLIN))
     async with harness(db_file, clock=clock) as first:
         await make_series(first, "/meet Standup every weekday at 9:30 for 15m")
-    clock.set(datetime(2026, 11, 23, 8, 40, tzinfo=UTC))  # 09:40: running, 5 minutes left
+    clock.set(at(monday, 9, 40, BERLIN))  # 09:40: running, 5 minutes left
     async with harness(db_file, clock=clock) as second:
         await second.lifecycle.sweep()
         assert len(second.platform.cards) == 1
         assert NoticeKind.STARTING in [n.kind for _, n, _ in second.platform.notices]
-    clock.set(datetime(2026, 11, 24, 8, 50, tzinfo=UTC))  # 09:50: Tuesday's is over
+    clock.set(at(monday + timedelta(days=1), 9, 50, BERLIN))  # 09:50: Tuesday's is over
     async with harness(db_file, clock=clock) as third:
         await third.lifecycle.sweep()
         assert third.platform.cards == []
 
 
 async def test_skip_pause_resume_cancel(h: Harness) -> None:
+    monday = h.clock().astimezone(BERLIN).date()  # 09:30 Berlin has passed today
     sid = await make_series(h, "/meet Standup every day at 9:30 for 15m")
-    skipped = await h.platform.run(f"/meet skip {sid} 2026-11-24")
+    tuesday = monday + timedelta(days=1)
+    skipped = await h.platform.run(f"/meet skip {sid} {tuesday:%Y-%m-%d}")
     assert skipped.ok, skipped.text
     posted = []
-    for day in range(24, 30):
-        h.clock.set(datetime(2026, 11, day, 8, 20, tzinfo=UTC))
-        if day == 25:
+    for offset in range(1, 7):  # Tuesday to Sunday
+        h.clock.set(at(monday + timedelta(days=offset), 9, 20, BERLIN))
+        if offset == 2:
             assert (await h.platform.run(f"/meet pause {sid}")).ok
-        if day == 27:
+        if offset == 4:
             assert (await h.platform.run(f"/meet resume {sid}")).ok
-        if day == 28:
+        if offset == 5:
             assert (await h.platform.run(f"/meet cancel {sid}")).ok
         before = len(h.platform.cards)
         await h.lifecycle.sweep()
         if len(h.platform.cards) > before:
-            posted.append(day)
-    assert posted == [27]
+            posted.append(offset)
+    assert posted == [4]  # only Friday: Tuesday skipped, Wed-Thu paused, cancelled on Saturday
 
 
 async def test_only_owner_or_admin_manage_a_series(h: Harness) -> None:
@@ -166,18 +186,20 @@ class Flaky(StubProvider):
 
 
 async def test_provider_trouble_is_retried_then_reported_never_silent() -> None:
-    clock = FakeClock(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    monday = next_weekday(0, BERLIN)
+    tuesday = monday + timedelta(days=1)
+    clock = FakeClock(at(monday, 7, 0, BERLIN))
     flaky = Flaky(failures=2)
     async with harness(clock=clock, providers=StaticProviders(jitsi=flaky)) as h:
         await make_series(h, "/meet Standup every weekday at 9:30 for 15m")
-        clock.set(datetime(2026, 11, 23, 8, 20, tzinfo=UTC))
+        clock.set(at(monday, 9, 20, BERLIN))
         for _ in range(8):  # sweeps every 30 s: back off 15 s, then 30 s
             await h.lifecycle.sweep()
             clock.advance(seconds=30)
         assert len(h.platform.cards) == 1
         flaky.failures = 1000
-        clock.set(datetime(2026, 11, 24, 8, 20, tzinfo=UTC))
-        while clock() <= datetime(2026, 11, 24, 8, 31, tzinfo=UTC):
+        clock.set(at(tuesday, 9, 20, BERLIN))
+        while clock() <= at(tuesday, 9, 31, BERLIN):
             await h.lifecycle.sweep()
             clock.advance(seconds=30)
         failures = [n for _, n, _ in h.platform.notices if n.kind is NoticeKind.FAILURE]
@@ -186,8 +208,9 @@ async def test_provider_trouble_is_retried_then_reported_never_silent() -> None:
 
 
 async def test_cancelling_a_series_cancels_its_opened_but_unstarted_occurrence(h: Harness) -> None:
+    tuesday = h.clock().astimezone(BERLIN).date() + timedelta(days=1)
     sid = await make_series(h, "/meet Standup every day at 10:30 for 15m")
-    h.clock.set(datetime(2026, 11, 23, 9, 20, tzinfo=UTC))
+    h.clock.set(at(tuesday, 10, 20, BERLIN))  # opening time, ten minutes before the start
     await h.lifecycle.sweep()
     meeting_id = h.platform.cards[0][1].meeting_id
     await h.platform.run(f"/meet cancel {sid}")

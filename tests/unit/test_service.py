@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bot.config import Settings
 from bot.models import MeetingStatus
 from bot.ports import DeliveryError, Room, RoomSpec
 from bot.providers.errors import QuotaError
 from tests.fakes import Harness, StaticProviders, StubProvider, harness
+from tests.moments import BERLIN, at
 
 
 async def test_instant_meeting_posts_join_link_publicly_and_host_link_privately(h: Harness) -> None:
@@ -33,12 +34,15 @@ async def test_instant_meeting_lasts_the_workspace_default(h: Harness) -> None:
 
 
 async def test_scheduled_meeting_uses_the_callers_time_zone(h: Harness) -> None:
+    today = h.clock().astimezone(BERLIN).date()
+    offset = h.clock().astimezone(BERLIN).utcoffset()
+    assert offset in (timedelta(hours=1), timedelta(hours=2))  # CET or CEST
     await h.platform.run("/meet tz Europe/Berlin")
     reply = await h.platform.run("/meet Design review at 15:00 for 45m")
     assert reply.ok, reply.text
     [(_, card)] = h.platform.cards
-    assert card.start == datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # 15:00 CET
-    assert card.end == datetime(2026, 11, 23, 14, 45, tzinfo=UTC)
+    assert card.start == at(today, 15, 0) - offset  # 15:00 Berlin, not 15:00 UTC
+    assert card.end == at(today, 15, 45) - offset
     assert "15:00–15:45 Europe/Berlin" in reply.text
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,19 +12,22 @@ from sqlite_utils import Database
 from storage import deliveries
 from storage.db import DatabaseError, open_database
 from storage.migrations import MIGRATIONS
+from tests.moments import next_monday_at
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+ISO = "%Y-%m-%dT%H:%M:%SZ"  # how the first schema stored instants
 
 
 def test_old_database_is_migrated_and_keeps_its_meetings(db_file: str) -> None:
+    start = next_monday_at(14) + timedelta(days=8)
+    created = start - timedelta(days=11, hours=4)
     old = Database(db_file)
     MIGRATIONS.apply(old, stop_before="m002_attendance")
     old.execute(
         "INSERT INTO meetings (id, platform, workspace_id, channel_id, organizer_id, title, "
         "start_at, end_at, provider, room_id, join_url, status, remind_s, instant, feedback, "
-        "created_at) VALUES ('abc234','slack','T1','C1','U1','Kept','2026-12-01T14:00:00Z',"
-        "'2026-12-01T14:30:00Z','jitsi','room','https://meet.jit.si/room','scheduled',600,0,1,"
-        "'2026-11-20T10:00:00Z')"
+        "created_at) VALUES ('abc234','slack','T1','C1','U1','Kept',?,?,'jitsi','room',"
+        "'https://meet.jit.si/room','scheduled',600,0,1,?)",
+        [f"{start:{ISO}}", f"{start + timedelta(minutes=30):{ISO}}", f"{created:{ISO}}"],
     )
     old.conn.commit()
     old.close()
@@ -64,11 +67,12 @@ def test_a_file_that_is_not_sqlite_gets_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_claims_are_exclusive_until_the_lease_runs_out(db_file: str) -> None:
+    now = next_monday_at(9)
     one, two = open_database(db_file), open_database(db_file)
-    assert deliveries.claim(one, "m1", "reminder", NOW, "one")
-    assert not deliveries.claim(two, "m1", "reminder", NOW, "two")
+    assert deliveries.claim(one, "m1", "reminder", now, "one")
+    assert not deliveries.claim(two, "m1", "reminder", now, "two")
     # "one" died before finishing: after the lease, "two" may take over
-    later = NOW + deliveries.LEASE + timedelta(seconds=1)
+    later = now + deliveries.LEASE + timedelta(seconds=1)
     assert deliveries.claim(two, "m1", "reminder", later, "two")
     deliveries.mark_done(two, "m1", "reminder", later)
     assert not deliveries.claim(one, "m1", "reminder", later + timedelta(hours=1), "one")
