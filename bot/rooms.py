@@ -124,9 +124,9 @@ async def open_meeting(core: Core, lifecycle: Lifecycle, plan: MeetingPlan) -> O
 
 
 async def _close_unsaved(provider: Provider, room: Room, meeting_id: str) -> None:
-    """The meeting could not be saved: close its room, which nobody would ever close."""
+    """The meeting could not be saved: cancel its room, which nobody would ever close."""
     try:
-        await provider.end_room(room.room_id)
+        await provider.cancel_room(room.room_id)
     except ProviderError as exc:
         log.error(
             "room of unsaved meeting %s may stay open at %s: %s", meeting_id, provider.label, exc

@@ -12,6 +12,16 @@ Every answer is a `{success, data}` envelope: `success: false` is a failure
 even when the status is 200, and errors name themselves in an `error` field,
 which is how the free plan's monthly limit (a 403) is told apart from an
 inactive account (also a 403).
+
+A create whose outcome is unknown (timeout, 5xx, a 2xx convene cannot read) is
+never repeated. If the answer still names the meeting's `id`, the meeting is
+recovered from `GET /meetings` (every meeting, newest first, one answer) by
+that id, or deleted when it cannot be read there. Without an id it cannot be
+found: EdCast chooses id and code, the list has no filter, and a title and
+times do not tell one request's meeting from another's (a series posting the
+same title in several channels at once), so convene reports Unavailable rather
+than guess. Nobody holds that meeting's link; it ends at its end_time (ten
+minutes on the free plan) but counts toward the plan's monthly meetings.
 """
 
 from __future__ import annotations
@@ -25,7 +35,16 @@ import httpx
 from bot.config import Settings
 from bot.ports import Capabilities, Clock, Room, RoomSpec
 from bot.providers import LABELS, errors
-from bot.providers.http import ProviderHTTP, error_for_status
+from bot.providers.http import (
+    READ_ERRORS,
+    ProviderHTTP,
+    error_for_status,
+    field,
+    identifier,
+    identifier_or_none,
+    link,
+    payload,
+)
 
 NAME = "edcast"
 LABEL = LABELS[NAME]
@@ -42,7 +61,6 @@ ACCOUNT_INACTIVE = (
     "EdCast says this organization's account is inactive; ask an admin to check the "
     "EdCast account or switch provider with /meet config provider <name>."
 )
-UNREADABLE = "EdCast answered in a way convene did not understand; try again in a minute."
 FAILED = "EdCast could not handle the request; try again in a minute."
 
 # The documented `error` values and the status each one stands for, used when
@@ -74,7 +92,7 @@ def error_for(status: int, body: Any, retry_after: float | None = None) -> error
 
 class EdCastHTTP(ProviderHTTP):
     def classify(self, response: httpx.Response, retry_after: float | None) -> errors.ProviderError:
-        return error_for(response.status_code, _body(response), retry_after)
+        return error_for(response.status_code, payload(response), retry_after)
 
 
 class EdCastProvider:
@@ -91,45 +109,57 @@ class EdCastProvider:
             body["title"] = spec.title
         if not spec.instant:
             body["end_date"] = spec.end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        data = _unwrap(await self.http.request("POST", "meetings", json=body)).get("data")
-        if not isinstance(data, dict):
-            raise errors.ProviderError(LABEL, UNREADABLE)
-        meeting_id, join_link = data.get("id"), data.get("join_link")
-        if meeting_id is None or not isinstance(join_link, str):
-            raise errors.ProviderError(LABEL, UNREADABLE)
-        code = data.get("meeting_code")
-        extra = {"meeting_code": code} if isinstance(code, str) else {}
-        return Room(room_id=str(meeting_id), join_url=join_link, host_note=HOST_NOTE, extra=extra)
+        return await self.http.create(
+            "meetings", body, pick=lambda answer: _room(_data(answer)), settle=self._settle
+        )
+
+    async def _settle(self, answer: Any) -> Room | None:
+        """Recover by the id a create of unknown outcome still named, or delete it;
+        without an id there is nothing to go by (module docstring)."""
+        meeting_id = identifier_or_none(field(answer, "data", "id"))
+        if meeting_id is None:
+            return None
+        response = await self.http.quietly(
+            "list meetings to find the one it created", self.http.request("GET", "meetings")
+        )
+        try:
+            listed = _data(payload(response) if response is not None else None)
+            for meeting in listed if isinstance(listed, list) else []:
+                if identifier_or_none(field(meeting, "id")) == meeting_id:
+                    return _room(meeting)
+        except (errors.ProviderError, *READ_ERRORS):
+            pass
+        await self.http.quietly("delete a meeting it cannot use", self.end_room(meeting_id))
+        return None
 
     async def end_room(self, room_id: str) -> None:
         response = await self.http.delete(f"meetings/{quote(room_id, safe='')}")
-        if response is not None:
-            _unwrap(response)
+        if response is not None and response.content:  # a bare 204 is done too
+            self.http.read(response, _data)
 
     async def cancel_room(self, room_id: str) -> None:
         await self.end_room(room_id)
 
     async def check(self) -> None:
-        _unwrap(await self.http.request("GET", "meetings"))
+        self.http.read(await self.http.request("GET", "meetings"), _data)
 
 
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+def _data(answer: Any) -> Any:
+    """The `data` of a 2xx envelope; `success` other than true is the failure it names."""
+    if answer["success"] is not True:
+        raise error_for(200, answer)
+    return answer.get("data")
 
 
-def _unwrap(response: httpx.Response) -> dict[str, Any]:
-    """The envelope of a 2xx answer; `success` other than true is a failure."""
-    if response.status_code == 204 and not response.content:
-        return {"success": True}
-    body = _body(response)
-    if not isinstance(body, dict) or "success" not in body:
-        raise errors.ProviderError(LABEL, UNREADABLE)
-    if body["success"] is not True:
-        raise error_for(response.status_code, body)
-    return body
+def _room(data: Any) -> Room:
+    """A Room from a meeting object; raises a READ_ERRORS error when it is not one."""
+    code = data.get("meeting_code")
+    return Room(
+        room_id=identifier(data["id"]),
+        join_url=link(data["join_link"]),
+        host_note=HOST_NOTE,
+        extra={"meeting_code": code} if isinstance(code, str) else {},
+    )
 
 
 def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> EdCastProvider:

@@ -8,6 +8,8 @@
     ├── Conflict                409; Locked (423) is a Conflict
     ├── RateLimited             429, carries retry_after in seconds
     ├── Unavailable             5xx, timeouts, connection failures
+    │   └── Unreadable          a 2xx answer convene could not read (bad JSON, wrong
+    │                           shape, a field missing): the provider may have acted
     └── InvalidRequest          400/422: convene sent something the provider refused
 
 `str(error)` is always safe to show a user: it names the provider and what to
@@ -86,6 +88,14 @@ class RateLimited(ProviderError):
 
 class Unavailable(ProviderError):
     default = "{provider} is not answering right now; try again in a few minutes."
+
+
+class Unreadable(Unavailable):
+    """The provider said yes in a way convene cannot read. It is an Unavailable
+    because, like a timeout, the request may have taken effect: a create whose
+    answer is unreadable is recovered or cleaned up, never repeated."""
+
+    default = "{provider} sent an answer convene could not read; try again in a minute."
 
 
 class InvalidRequest(ProviderError):

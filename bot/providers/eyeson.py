@@ -23,19 +23,36 @@ eyeson also uses as the id of the room its meetings run in, so webhook events
 key: it is the host link and is never logged. DESIGN.md says eyeson has no list
 endpoint; the API overview lists `GET /rooms` (current meetings), used here for
 check(). eyeson has no cancel: cancelling removes the permalink like ending.
+
+A create whose outcome is unknown (timeout, 5xx, a 201 convene cannot read):
+
+- Instant rooms get an `id` chosen by convene (`POST /rooms` joins the room of
+  that id, or opens it), 128 random bits, so convene can close the room by its
+  id (`DELETE /rooms/{id}`) without having read the answer. It cannot be
+  recovered instead: the links are per user and only a second POST would make
+  new ones. If the DELETE races ahead of a POST still in flight, the room nobody
+  holds a link to shuts down by itself soon after (eyeson closes unused rooms).
+- Permalinks ignore a room id, so only eyeson's answer names one. When the
+  answer still carries `permalink.id`, the permalink is removed; otherwise it
+  cannot be found (`GET /permalink` holds nothing convene chose that tells it
+  apart) and the create is reported as Unavailable. Such a permalink can never
+  start: only the host token in the lost answer starts its meeting, guests wait
+  for a host, and it expires at the meeting's end.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from bot.config import Settings
 from bot.ports import Capabilities, Clock, Room, RoomSpec
 from bot.providers import LABELS, errors
-from bot.providers.http import ProviderHTTP
+from bot.providers.http import ProviderHTTP, field, identifier, identifier_or_none, link
 
 NAME = "eyeson"
 LABEL = LABELS[NAME]
@@ -86,33 +103,52 @@ class Eyeson:
 
     async def create_room(self, spec: RoomSpec) -> Room:
         body = self.request_body(spec)
-        path = "/rooms" if spec.instant else "/permalink"
-        response = await self.http.request("POST", path, json=body)
-        try:
-            payload = response.json()
-            links = payload["links"]
-            room_id = payload["room"]["id"] if spec.instant else payload["permalink"]["id"]
-            join_url, host_url = links["guest_join"], links["gui"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise errors.Unavailable(
-                self.label, f"{self.label} sent an answer convene could not read; try again."
-            ) from exc
-        note = None
-        if not spec.instant:
-            note = (
-                f"Open your {self.label} host link at the meeting time to start it; "
-                "guests wait until you do."
+        if spec.instant:
+            body["id"] = secrets.token_hex(16)
+            return await self.http.create(
+                "/rooms",
+                body,
+                pick=lambda answer: self._room(answer, ("room", "id"), note=None),
+                settle=lambda answer: self._discard(f"/rooms/{_quoted(body['id'])}"),
             )
-        return Room(
-            room_id=str(room_id), join_url=str(join_url), host_url=str(host_url), host_note=note
+        note = (
+            f"Open your {self.label} host link at the meeting time to start it; "
+            "guests wait until you do."
         )
+        return await self.http.create(
+            "/permalink",
+            body,
+            pick=lambda answer: self._room(answer, ("permalink", "id"), note=note),
+            settle=self._discard_permalink,
+        )
+
+    @staticmethod
+    def _room(answer: Any, id_keys: tuple[str, str], note: str | None) -> Room:
+        """A Room from a create answer; raises a READ_ERRORS error when it is not one."""
+        links = answer["links"]
+        return Room(
+            room_id=identifier(answer[id_keys[0]][id_keys[1]]),
+            join_url=link(links["guest_join"]),
+            host_url=link(links["gui"]),
+            host_note=note,
+        )
+
+    async def _discard(self, path: str) -> None:
+        """Close what a create of unknown outcome may have made; nothing is recovered."""
+        await self.http.quietly("close a room it cannot use", self.http.delete(path))
+
+    async def _discard_permalink(self, answer: Any) -> None:
+        permalink_id = identifier_or_none(field(answer, "permalink", "id"))
+        if permalink_id is None:
+            return None  # nothing names it: see the module docstring
+        await self._discard(f"/permalink/{_quoted(permalink_id)}")
 
     async def end_room(self, room_id: str) -> None:
         """Shut down a running meeting, then remove a permalink of that id.
 
         Either may not exist (an instant room has no permalink; an idle permalink
         no running meeting): 404 and 410 count as already gone."""
-        for path in (f"/rooms/{room_id}", f"/permalink/{room_id}"):
+        for path in (f"/rooms/{_quoted(room_id)}", f"/permalink/{_quoted(room_id)}"):
             await self.http.delete(path)
 
     async def cancel_room(self, room_id: str) -> None:
@@ -120,6 +156,10 @@ class Eyeson:
 
     async def check(self) -> None:
         await self.http.request("GET", "/rooms")
+
+
+def _quoted(room_id: str) -> str:
+    return quote(room_id, safe="")
 
 
 def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> Eyeson:

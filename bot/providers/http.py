@@ -5,6 +5,14 @@ exponential backoff and jitter for 429 (honouring Retry-After) and, on
 idempotent calls only, for 5xx and timeouts. Status codes become the error tree
 of `bot.providers.errors`. Nothing here logs a URL query, a header or a body,
 because those carry keys (Metered's ?secretKey=) and host links.
+
+Answers are hostile input: `read` parses and picks fields inside the error
+handling, so bad JSON, the wrong shape or a missing field is `Unreadable` (one
+sentence, never the body), and `text`/`link`/`identifier` check each field's
+type. `create` is how every provider makes a room: one POST, never repeated;
+when its outcome is unknown (timeout, dropped connection, 5xx, unreadable 2xx)
+the provider's `settle` recovers the room or cleans it up before the error is
+raised, so no room is left open that convene does not know about.
 """
 
 from __future__ import annotations
@@ -14,7 +22,8 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -24,8 +33,16 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.0
 CALL_BUDGET = 10.0
+MAX_LINK = 2048  # longer "links" are not links; chat platforms truncate them anyway
+MAX_ID = 256  # room ids are stored and put in paths; real ones are far shorter
+
+# What reading an answer can raise: bad JSON or a bad encoding (ValueError),
+# nesting deeper than the parser allows (RecursionError), and picking fields
+# from the wrong shape (KeyError, IndexError, TypeError, AttributeError).
+READ_ERRORS = (ValueError, RecursionError, KeyError, IndexError, TypeError, AttributeError)
 
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
 
 
 def make_client() -> httpx.AsyncClient:
@@ -64,6 +81,64 @@ def error_for_status(
     if status >= 500:
         return errors.Unavailable(provider)
     return errors.InvalidRequest(provider)
+
+
+def payload(response: httpx.Response) -> Any:
+    """The parsed JSON body, or None when there is none or it is not JSON; never raises."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return None
+
+
+def text(value: object) -> str:
+    """A non-empty string field of an answer; anything else is a TypeError."""
+    if not isinstance(value, str) or not value:
+        raise TypeError("expected a non-empty string")
+    return value
+
+
+def identifier(value: object) -> str:
+    """An id from an answer as text: a non-empty string of at most MAX_ID
+    characters, or an integer (not a bool)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if len(text(value)) > MAX_ID:
+        raise TypeError("an id this long is not one")
+    return str(value)
+
+
+def identifier_or_none(value: object) -> str | None:
+    """`identifier(value)`, or None when the value is not an id."""
+    try:
+        return identifier(value)
+    except TypeError:
+        return None
+
+
+def link(value: object) -> str:
+    """An absolute http(s) URL without spaces or control characters, so a hostile
+    answer cannot put `javascript:` or a broken link into a card."""
+    url = text(value)
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or len(url) > MAX_LINK
+        or any(c.isspace() or not c.isprintable() for c in url)
+    ):
+        raise ValueError("expected an http(s) URL")
+    return url
+
+
+def field(answer: Any, *keys: str) -> Any:
+    """`answer[k1][k2]…` when every level is a dict holding the key, else None: for
+    salvaging an id from an answer that is otherwise unreadable."""
+    for key in keys:
+        if not isinstance(answer, dict):
+            return None
+        answer = answer.get(key)
+    return answer
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -195,6 +270,65 @@ class ProviderHTTP:
                 raise failure
             await self.sleep(delay)
 
+    def read(self, response: httpx.Response, pick: Callable[[Any], T]) -> T:
+        """Parse a 2xx answer and pick what convene needs; any failure is Unreadable.
+
+        A ProviderError raised by `pick` (a refusal inside a 2xx) passes through."""
+        try:
+            return pick(response.json())
+        except READ_ERRORS as exc:
+            log.warning(
+                "%s sent an answer convene cannot read (%s)", self.label, type(exc).__name__
+            )
+            raise errors.Unreadable(self.label) from None
+
+    async def create(
+        self,
+        path: str,
+        body: Any,
+        *,
+        pick: Callable[[Any], T],
+        settle: Callable[[Any], Awaitable[T | None]],
+    ) -> T:
+        """POST a create once, and leave no room behind that convene does not know.
+
+        When the outcome is unknown (no answer in time, a dropped connection, a
+        5xx, or a 2xx that `pick` cannot read) the POST is not repeated: `settle`
+        gets whatever JSON came back (None if nothing could be parsed) and returns
+        the room it recovered, or cleans up what it can and returns None; then the
+        original error is raised. A failure inside `settle` never replaces it.
+        """
+        try:
+            response = await self.request("POST", path, json=body)
+        except errors.Unavailable as exc:
+            failure: errors.Unavailable = exc
+            answer: Any = None
+        else:
+            answer = payload(response)
+            try:
+                return pick(answer)
+            except READ_ERRORS as exc:
+                log.warning(
+                    "%s create answered in a shape convene cannot read (%s)",
+                    self.label,
+                    type(exc).__name__,
+                )
+                failure = errors.Unreadable(self.label)
+        settled = await self.quietly("settle a create whose outcome is unknown", settle(answer))
+        if settled is None:
+            raise failure
+        log.info("%s create recovered after %s", self.label, type(failure).__name__)
+        return settled
+
+    async def quietly(self, step: str, call: Awaitable[T]) -> T | None:
+        """Await a recovery or clean-up step whose failure must not replace the error
+        being reported: a ProviderError, or an answer it could not read, gives None."""
+        try:
+            return await call
+        except (errors.ProviderError, *READ_ERRORS) as exc:
+            log.warning("%s could not %s: %s", self.label, step, type(exc).__name__)
+            return None
+
     async def delete(self, path: str) -> httpx.Response | None:
         """DELETE where a resource that is already gone (404/410) counts as done."""
         try:
@@ -202,10 +336,12 @@ class ProviderHTTP:
         except errors.NotFound:
             return None
 
-    async def get_or_none(self, path: str) -> httpx.Response | None:
+    async def get_or_none(
+        self, path: str, *, params: Mapping[str, str] | None = None
+    ) -> httpx.Response | None:
         """GET that answers None for a resource that no longer exists (404/410)."""
         try:
-            return await self.request("GET", path)
+            return await self.request("GET", path, params=params)
         except errors.NotFound:
             return None
 

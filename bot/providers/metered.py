@@ -1,6 +1,7 @@
 """Metered video: private rooms with an admin token for the host.
 
     POST   /room               create {roomName, privacy, expireUnixSec, ...}
+    GET    /room/{roomName}    the room | 404
     DELETE /room/{roomName}    archives the room | 404
     GET    /rooms              all rooms (check() only; not on the create-room page)
     POST   /token              {roomName, isAdmin: true} -> {token}
@@ -13,7 +14,8 @@ logs method and path only). Failures answer `{"success": false, "message": …}`
     ├── QuotaError       402: plan limits
     ├── NotFound         404 (the room is gone)
     ├── RateLimited      429
-    ├── Unavailable      5xx, timeouts (a create is never repeated)
+    ├── Unavailable      5xx, timeouts, Unreadable answers (a create is never
+    │                    repeated: the room is looked up by its name instead)
     └── InvalidRequest   400 "Invalid request"
 
 `room_id` is the room name. The join link is the room page; the host link adds
@@ -22,6 +24,13 @@ knock and the host lets them in. With CONVENE_PUBLIC_URL set, each room's four
 webhook URLs point at `<public>/webhooks/metered/<token>`, the token derived
 from the secret key and room name (`bot.providers.webhooks`). Metered has no
 cancel: cancelling archives the room like ending.
+
+convene chooses the room name (a slug and 32 random bits), so a create whose
+outcome is unknown (timeout, 5xx, a 2xx convene cannot read) is settled by
+name: `GET /room/{roomName}` finds the room and the create carries on with it;
+a 404 means it was not made; if the lookup itself fails, the room is archived
+(`DELETE`) in case it exists. A POST still in flight when the 404 came back can
+leave a room nobody has a link to; it closes at its expireUnixSec.
 """
 
 from __future__ import annotations
@@ -39,7 +48,7 @@ import httpx
 from bot.config import Settings
 from bot.ports import Capabilities, Clock, Room, RoomSpec
 from bot.providers import LABELS, errors
-from bot.providers.http import ProviderHTTP
+from bot.providers.http import ProviderHTTP, payload, text
 from bot.providers.webhooks import metered_webhook_token
 
 log = logging.getLogger(__name__)
@@ -106,11 +115,14 @@ class Metered:
         return body
 
     async def create_room(self, spec: RoomSpec) -> Room:
-        name = room_name(spec.title)
-        response = await self.http.request("POST", "/room", json=self.room_body(spec, name))
-        created = _json(response)
-        name = str(created.get("roomName") or name)
-        join_url = f"{self._site}/{quote(name)}"
+        chosen = room_name(spec.title)
+        name = await self.http.create(
+            "/room",
+            self.room_body(spec, chosen),
+            pick=lambda answer: _named(answer, chosen),
+            settle=lambda answer: self._settle(chosen),
+        )
+        join_url = f"{self._site}/{quote(name, safe='')}"
         try:
             token = await self._admin_token(spec, name)
         except errors.ProviderError as exc:
@@ -124,6 +136,20 @@ class Metered:
             )
         return Room(room_id=name, join_url=join_url, host_url=f"{join_url}?token={quote(token)}")
 
+    async def _settle(self, name: str) -> str | None:
+        """The room name if a create of unknown outcome made the room, else None."""
+        try:
+            response = await self.http.request("GET", f"/room/{quote(name, safe='')}")
+        except errors.NotFound:
+            return None
+        except errors.ProviderError:
+            response = None
+        room = payload(response) if response is not None else None
+        if isinstance(room, dict) and room.get("roomName") == name and not room.get("archived"):
+            return name
+        await self.http.quietly("archive a room it cannot confirm", self.end_room(name))
+        return None
+
     async def _admin_token(self, spec: RoomSpec, name: str) -> str:
         body: dict[str, Any] = {
             "roomName": name,
@@ -132,15 +158,11 @@ class Metered:
             "expireUnixSec": unix(spec.end + EXPIRY_GRACE),
         }
         # A lost answer only costs an unused token, so the call may be retried.
-        token = _json(await self.http.request("POST", "/token", json=body, idempotent=True)).get(
-            "token"
-        )
-        if not isinstance(token, str) or not token:
-            raise errors.Unavailable(self.label)
-        return token
+        response = await self.http.request("POST", "/token", json=body, idempotent=True)
+        return self.http.read(response, lambda answer: text(answer["token"]))
 
     async def end_room(self, room_id: str) -> None:
-        await self.http.delete(f"/room/{quote(room_id)}")
+        await self.http.delete(f"/room/{quote(room_id, safe='')}")
 
     async def cancel_room(self, room_id: str) -> None:
         await self.end_room(room_id)
@@ -149,12 +171,11 @@ class Metered:
         await self.http.request("GET", "/rooms")
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        payload = response.json()
-    except ValueError:
-        return {}
-    return payload if isinstance(payload, dict) else {}
+def _named(answer: Any, name: str) -> str:
+    """The created room's name, which must be the one convene chose."""
+    if text(answer["roomName"]) != name:
+        raise ValueError("the answer is about another room")
+    return name
 
 
 def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> Metered:

@@ -10,12 +10,25 @@ API requires. The room id is Upclass's meeting code, e.g. "ABCD-EFGH-IJKL".
 Its `cancel_room` is a real cancel (Upclass bills nothing for a meeting nobody
 joined, but cancels only those; otherwise it ends the meeting). Besides the
 protocol it offers `add_participant` (a personal link for one more person).
+
+A create whose outcome is unknown (timeout, 5xx, a 2xx convene cannot read) is
+never repeated. If the answer still names its meeting_code, `GET
+/meetings/{code}/` recovers the meeting (join_url, and the host's link from
+registered_participants); a meeting that cannot be read is cancelled. Without
+a code it cannot be found: Upclass chooses the code, `GET /meetings/` filters by
+status only, and nothing convene sends (topic, times, the organizer's id) tells
+one request's meeting from another's, e.g. a series posting the same title in
+several channels at 09:30, so convene reports Unavailable rather than guess.
+Nobody holds that meeting's links, Upclass bills participant time only, and it
+expires at expires_at. A meeting whose host cannot be registered is cancelled
+too: a secured meeting without its host link is not half-made.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
@@ -23,7 +36,17 @@ import httpx
 from bot.config import Settings
 from bot.ports import Capabilities, Clock, Room, RoomSpec
 from bot.providers import LABELS, errors
-from bot.providers.http import ProviderHTTP
+from bot.providers.http import (
+    READ_ERRORS,
+    ProviderHTTP,
+    field,
+    identifier_or_none,
+    link,
+    payload,
+    text,
+)
+
+log = logging.getLogger(__name__)
 
 NAME = "upclass"
 LABEL = LABELS[NAME]
@@ -41,7 +64,6 @@ DUPLICATE = (
     "Upclass says this person is already registered for the meeting, so convene "
     "could not register them again."
 )
-UNREADABLE = "Upclass answered in a way convene did not understand; try again in a minute."
 CLOSED = ("ended", "expired")  # expired: cancelled, or past expires_at
 
 
@@ -86,16 +108,45 @@ class UpclassProvider:
             body["topic"] = spec.title
         if not spec.instant:
             body["start_date_time"] = _iso(spec.start)
-        meeting = _json(await self.http.request("POST", "meetings/", json=body))
-        code, join_url = meeting.get("meeting_code"), meeting.get("join_url")
-        if not isinstance(code, str) or not isinstance(join_url, str):
-            raise errors.ProviderError(LABEL, UNREADABLE)
-        host_url = _host_link(meeting.get("participants"), spec.organizer_id)
+        meeting = await self.http.create(
+            "meetings/",
+            body,
+            pick=lambda answer: _read_meeting(answer, "participants"),
+            settle=self._settle,
+        )
+        host_url = _host_link(meeting.people, spec.organizer_id)
         if host_url is None:  # not echoed back: register the organizer explicitly
-            host_url = await self.add_participant(
-                code, spec.organizer_id, spec.organizer_name, host=True
-            )
-        return Room(room_id=code, join_url=join_url, host_url=host_url)
+            try:
+                host_url = await self.add_participant(
+                    meeting.code, spec.organizer_id, spec.organizer_name, host=True
+                )
+            except errors.ProviderError:
+                await self.http.quietly(
+                    "cancel a meeting without its host", self.cancel_room(meeting.code)
+                )
+                raise
+        return Room(room_id=meeting.code, join_url=meeting.join_url, host_url=host_url)
+
+    async def _settle(self, answer: Any) -> _Meeting | None:
+        """Recover by the meeting_code a create of unknown outcome still named, or
+        cancel it; without a code there is nothing to go by (module docstring)."""
+        code = identifier_or_none(field(answer, "meeting_code"))
+        if code is None:
+            return None
+        response = await self.http.quietly(
+            "read the meeting it created", self.http.get_or_none(_meeting(code))
+        )
+        found = payload(response) if response is not None else None
+        if field(found, "status") in CLOSED:
+            return None  # closed already: nothing left open
+        try:
+            meeting = _read_meeting(found, "registered_participants")
+            if meeting.code == code:
+                return meeting
+        except READ_ERRORS:
+            pass
+        await self.http.quietly("cancel a meeting it cannot use", self.cancel_room(code))
+        return None
 
     async def add_participant(
         self, room_id: str, user_id: str, name: str = "", *, host: bool = False
@@ -117,10 +168,7 @@ class UpclassProvider:
             response = await self.http.request(
                 "GET", f"{_meeting(room_id)}participants/{quote(user_id, safe='')}/"
             )
-        link = _json(response).get("join_url")
-        if not isinstance(link, str):
-            raise errors.ProviderError(LABEL, UNREADABLE)
-        return link
+        return self.http.read(response, lambda answer: link(answer["join_url"]))
 
     async def end_room(self, room_id: str) -> None:
         try:
@@ -146,10 +194,22 @@ class UpclassProvider:
     async def _ended(self, room_id: str) -> bool:
         """Upclass may refuse to end or cancel a closed meeting; closed is what we wanted."""
         response = await self.http.get_or_none(_meeting(room_id))
-        return response is None or _json(response).get("status") in CLOSED
+        return response is None or field(payload(response), "status") in CLOSED
 
     async def check(self) -> None:
         await self.http.request("GET", "meetings/", params={"limit": "1"})
+
+
+class _Meeting(NamedTuple):
+    code: str
+    join_url: str
+    people: Any  # the registered participants, as the answer gave them
+
+
+def _read_meeting(answer: Any, people: str) -> _Meeting:
+    """A meeting from a create (`participants`) or GET (`registered_participants`)
+    answer; raises a READ_ERRORS error when it is not one."""
+    return _Meeting(text(answer["meeting_code"]), link(answer["join_url"]), answer.get(people))
 
 
 def _meeting(room_id: str) -> str:
@@ -162,13 +222,11 @@ def _participant(user_id: str, name: str, role: str) -> dict[str, str]:
 
 def _host_link(participants: Any, organizer_id: str) -> str | None:
     for person in participants if isinstance(participants, list) else []:
-        if (
-            isinstance(person, dict)
-            and person.get("external_user_id") == organizer_id
-            and person.get("role") == "host"
-            and isinstance(person.get("join_url"), str)
-        ):
-            return str(person["join_url"])
+        if field(person, "external_user_id") == organizer_id and field(person, "role") == "host":
+            try:
+                return link(field(person, "join_url"))
+            except READ_ERRORS:
+                return None
     return None
 
 
@@ -176,22 +234,8 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise errors.ProviderError(LABEL, UNREADABLE)
-    return body
-
-
 def _error_field(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    error = body.get("error") if isinstance(body, dict) else None
+    error = field(payload(response), "error")
     return error if isinstance(error, str) else None
 
 

@@ -2,6 +2,7 @@
 
     POST   /meetings            201 Meeting (endDate required; fields=[hostRoomUrl])
     GET    /meetings?cursor=    200 {results, cursor}; cursor is null on the last page
+    GET    /meetings/{id}       200 Meeting | 404
     DELETE /meetings/{id}       204, idempotent
 
 Errors follow `bot.providers.errors` through `ProviderHTTP`:
@@ -10,14 +11,29 @@ Errors follow `bot.providers.errors` through `ProviderHTTP`:
     ├── AuthError        401 (key wrong or revoked), 403 (not allowed)
     ├── NotFound         404 on DELETE counts as already gone
     ├── RateLimited      429 with Retry-After, retried by ProviderHTTP
-    ├── Unavailable      5xx, timeouts; a create that may have happened is
-    │                    first looked for in the meeting list (never two rooms)
+    ├── Unavailable      5xx, timeouts; Unreadable, a 201 convene cannot read: the
+    │                    room may exist, so it is recovered (never two rooms)
     └── InvalidRequest   400/422
 
-`room_id` is Whereby's `meetingId`. The roomNamePrefix carries a 6-hex nonce so a
-create that timed out is found in the list by (endDate, prefix) and never
-confused with another request. `startDate` is not sent: the OpenAPI marks
-it deprecated and ignored (a room opens at creation and lasts until endDate + 1 h).
+`room_id` is Whereby's `meetingId`. `startDate` is not sent: the OpenAPI marks it
+deprecated and ignored (a room opens at creation and lasts until endDate + 1 h).
+
+Recovering a create whose outcome is unknown. If the answer still names a
+meetingId, `GET /meetings/{id}` reads the room (and a room that cannot be read
+is deleted). Otherwise convene looks for its own room: the roomNamePrefix ends
+in an 8-hex nonce made for this request, so a meeting whose roomName starts with
+that prefix and whose endDate is ours is the one. The OpenAPI gives
+`GET /meetings` no filter (only cursor, limit, fields) and no order, so no page
+can be skipped and no time window can end the search early (`/insights/rooms`
+filters by roomName but returns neither meetingId nor links). The search walks
+every page with the cursor, 100 meetings a page, until it finds the room or the
+cursor runs out. That is bounded by the number of open rooms, which Whereby
+keeps finite (it deletes each an hour after its endDate), and capped at
+SEARCH_PAGES pages (20,000 open rooms) and SEARCH_SECONDS: each page is one GET,
+1 point of Whereby's per-minute budget (100 on Build plans, 1,000 on Grow). A
+cursor that repeats ends the search too. A search that fails or runs out (or a
+POST still in flight when it ends) leaves the create reported as Unavailable;
+such a room, whose links nobody holds, closes by itself an hour after endDate.
 """
 
 from __future__ import annotations
@@ -25,16 +41,26 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import time
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from bot.config import Settings
 from bot.ports import Capabilities, Clock, Room, RoomSpec
-from bot.providers import LABELS, errors
-from bot.providers.http import ProviderHTTP
+from bot.providers import LABELS
+from bot.providers.http import (
+    READ_ERRORS,
+    ProviderHTTP,
+    field,
+    identifier,
+    identifier_or_none,
+    link,
+    payload,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +68,10 @@ NAME = "whereby"
 LABEL = LABELS[NAME]
 PREFIX_MAX = 39  # roomNamePrefix: lowercase [a-z0-9], at most 39 characters
 GROUP_THRESHOLD = 4  # roomMode "normal" is for meetings of up to 4 participants
-NONCE_CHARS = 6
-LIST_PAGES = 10  # pages of 100 scanned when recovering a create that timed out
+NONCE_CHARS = 8  # 32 random bits: what tells our room from others with the same title and end
+PAGE_SIZE = 100  # the most GET /meetings returns per page
+SEARCH_PAGES = 200  # at most 20,000 open rooms searched for a create of unknown outcome
+SEARCH_SECONDS = 60.0
 
 
 def room_name_prefix(title: str) -> str:
@@ -90,64 +118,69 @@ class Whereby:
 
     async def create_room(self, spec: RoomSpec) -> Room:
         body = self.meeting_body(spec)
-        try:
-            response = await self.http.request("POST", "/meetings", json=body)
-        except errors.Unavailable:
-            # The create may have happened; a second POST could make two rooms.
-            found = await self._find_created(body)
-            if found is None:
-                raise
-            log.info("Whereby create recovered from the meeting list")
-            return self._room(found)
-        return self._room(self._meeting(response))
+        return await self.http.create(
+            "/meetings", body, pick=self._room, settle=lambda answer: self._settle(body, answer)
+        )
 
-    async def _find_created(self, body: dict[str, Any]) -> dict[str, Any] | None:
-        """Look for the meeting our unanswered POST created (same endDate and prefix)."""
+    async def _settle(self, body: dict[str, Any], answer: Any) -> Room | None:
+        """Find the room a create of unknown outcome made, or delete what cannot be read."""
+        meeting_id = identifier_or_none(field(answer, "meetingId"))
+        meeting: Any
+        if meeting_id is not None:
+            response = await self.http.quietly(
+                "read the room it created",
+                self.http.get_or_none(_path(meeting_id), params={"fields": "hostRoomUrl"}),
+            )
+            meeting = payload(response) if response is not None else None
+            if identifier_or_none(field(meeting, "meetingId")) != meeting_id:
+                meeting = None  # not the room asked for: unusable
+        else:
+            meeting = await self.http.quietly("find the room it created", self._find_created(body))
+            meeting_id = identifier_or_none(field(meeting, "meetingId"))
+        try:
+            return self._room(meeting)
+        except READ_ERRORS:
+            if meeting_id is not None:
+                await self.http.quietly("delete a room it cannot use", self.end_room(meeting_id))
+            return None
+
+    async def _find_created(self, body: dict[str, Any]) -> Any:
+        """Page through the open meetings for ours (its prefix and endDate); see the
+        module docstring for why every page and for the bound."""
         wanted_end = _parse_time(body["endDate"])
         prefix = body["roomNamePrefix"]
-        cursor: str | None = None
-        try:
-            for _ in range(LIST_PAGES):
-                params = {"limit": "100", "fields": "hostRoomUrl"}
-                if cursor:
-                    params["cursor"] = cursor
-                page = (await self.http.request("GET", "/meetings", params=params)).json()
-                results = page.get("results") if isinstance(page, dict) else None
-                for meeting in results if isinstance(results, list) else []:
-                    if not isinstance(meeting, dict):
-                        continue
-                    name = str(meeting.get("roomName", "")).lstrip("/")
-                    if (
-                        _parse_time(meeting.get("endDate")) == wanted_end
-                        and name.startswith(prefix)
-                        and meeting.get("meetingId")
-                        and meeting.get("roomUrl")
-                    ):
-                        return meeting
-                cursor = page.get("cursor") if isinstance(page, dict) else None
-                if not cursor:
-                    return None
-        except (errors.ProviderError, ValueError):
-            return None
+        deadline = time.monotonic() + SEARCH_SECONDS
+        params = {"limit": str(PAGE_SIZE), "fields": "hostRoomUrl"}
+        seen: set[str] = set()
+        for _ in range(SEARCH_PAGES):
+            page = payload(await self.http.request("GET", "/meetings", params=params))
+            results = field(page, "results")
+            for meeting in results if isinstance(results, list) else []:
+                name = field(meeting, "roomName")
+                if (
+                    isinstance(name, str)
+                    and name.lstrip("/").startswith(prefix)
+                    and _parse_time(field(meeting, "endDate")) == wanted_end
+                ):
+                    return meeting
+            cursor = field(page, "cursor")
+            if not isinstance(cursor, str) or not cursor or cursor in seen:
+                return None
+            if time.monotonic() > deadline:
+                log.warning("Whereby search for a created room stopped at its time limit")
+                return None
+            seen.add(cursor)
+            params["cursor"] = cursor
+        log.warning("Whereby search for a created room stopped after %d pages", SEARCH_PAGES)
         return None
 
-    def _meeting(self, response: httpx.Response) -> dict[str, Any]:
-        try:
-            meeting = response.json()
-        except ValueError:
-            meeting = None
-        if not isinstance(meeting, dict) or not meeting.get("meetingId"):
-            raise errors.Unavailable(
-                self.label, f"{self.label} sent an answer convene could not read; try again."
-            )
-        return meeting
-
-    def _room(self, meeting: dict[str, Any]) -> Room:
+    def _room(self, meeting: Any) -> Room:
+        """A Room from a Meeting object; raises a READ_ERRORS error when it is not one."""
         host = meeting.get("hostRoomUrl")
         return Room(
-            room_id=str(meeting["meetingId"]),
-            join_url=str(meeting["roomUrl"]),
-            host_url=str(host) if host else None,
+            room_id=identifier(meeting["meetingId"]),
+            join_url=link(meeting["roomUrl"]),
+            host_url=link(host) if host else None,
             host_note=None
             if host
             else f"{self.label} did not return a host link for this room; "
@@ -156,7 +189,7 @@ class Whereby:
 
     async def end_room(self, room_id: str) -> None:
         """DELETE is idempotent at Whereby; a 404/410 also means already gone."""
-        await self.http.delete(f"/meetings/{room_id}")
+        await self.http.delete(_path(room_id))
 
     async def cancel_room(self, room_id: str) -> None:
         """Whereby has no cancel: deleting the room is the same for a meeting never held."""
@@ -164,6 +197,10 @@ class Whereby:
 
     async def check(self) -> None:
         await self.http.request("GET", "/meetings", params={"limit": "1"})
+
+
+def _path(meeting_id: str) -> str:
+    return f"/meetings/{quote(meeting_id, safe='')}"
 
 
 def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> Whereby:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +26,9 @@ MONTHLY = (
     "EdCast's free plan allows 10 API meetings a month and this workspace has used them; "
     "ask an admin to upgrade or switch provider with /meet config provider <name>."
 )
+
+
+UNREADABLE = "EdCast sent an answer convene could not read; try again in a minute."
 
 
 def spec(**changes: object) -> RoomSpec:
@@ -227,7 +231,59 @@ async def test_answer_without_envelope_is_a_failure(
     emulator.fail(201, body={"id": 1, "join_link": "https://edcast.test/x"})
     with pytest.raises(errors.ProviderError) as caught:
         await edcast.create_room(spec())
-    assert "EdCast answered in a way convene did not understand" in str(caught.value)
+    assert isinstance(caught.value, errors.Unavailable)
+    assert str(caught.value) == UNREADABLE
+
+
+# --- a create whose outcome is unknown ---------------------------------------------
+
+
+def without_link(answer: Any) -> Any:
+    return {**answer, "data": {k: v for k, v in answer["data"].items() if k != "join_link"}}
+
+
+def hostile_link(answer: Any) -> Any:
+    return {**answer, "data": {**answer["data"], "join_link": "javascript:alert(1)"}}
+
+
+def hostile_list(answer: Any) -> Any:
+    return {**answer, "data": [hostile_link({"data": m})["data"] for m in answer["data"]]}
+
+
+@pytest.mark.parametrize("mangle", [without_link, hostile_link])
+async def test_meeting_named_by_a_wrong_shaped_answer_is_recovered_by_its_id(
+    edcast: EdCastProvider, emulator: EdCastEmulator, mangle: Any
+) -> None:
+    emulator.fail(201, after=True, mangle=mangle, method="POST")
+    room = await edcast.create_room(spec())
+    (meeting,) = emulator.meetings.values()
+    assert (room.room_id, room.join_url) == (str(meeting["id"]), meeting["join_link"])
+    assert [c.path for c in emulator.calls("GET")] == ["/api/developer/v1/meetings"]
+    assert len(emulator.calls("POST")) == 1
+
+
+async def test_meeting_that_cannot_be_read_back_is_deleted(
+    edcast: EdCastProvider, emulator: EdCastEmulator
+) -> None:
+    emulator.fail(201, after=True, mangle=hostile_link, method="POST")
+    emulator.fail(200, after=True, mangle=hostile_list, method="GET")
+    with pytest.raises(errors.Unavailable) as caught:
+        await edcast.create_room(spec())
+    assert str(caught.value) == UNREADABLE
+    assert emulator.meetings == {} and len(emulator.calls("DELETE")) == 1
+
+
+@pytest.mark.parametrize("raw", [b'{"success": true, "data": {"id": 12', b"<html>", b"[" * 100_000])
+async def test_unreadable_answer_without_an_id_is_unavailable(
+    edcast: EdCastProvider, emulator: EdCastEmulator, raw: bytes
+) -> None:
+    """The documented limit: nothing convene sent names the meeting, so it stays (its
+    link is known to nobody; it ends at its end_time) and the user is told to retry."""
+    emulator.fail(201, after=True, raw=raw, method="POST")
+    with pytest.raises(errors.Unavailable) as caught:
+        await edcast.create_room(spec())
+    assert str(caught.value) == UNREADABLE
+    assert len(emulator.meetings) == 1 and emulator.calls("DELETE") == []
 
 
 async def test_429_is_retried_after_the_given_delay(

@@ -4,8 +4,10 @@ seen from today, so the suite passes on any date."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -62,7 +64,9 @@ async def test_instant_room_uses_rooms_api_with_raw_key(
     room = await provider(client, emulator, sleeps).create_room(spec_for(instant=True))
     call = emulator.calls("POST", "/rooms")[0]
     assert call.headers["Authorization"] == KEY  # raw key, no "Bearer"
-    assert call.json() == {"name": "Design review", "user[id]": "U1", "user[name]": "Ada"}
+    body = call.json()
+    assert re.fullmatch(r"[0-9a-f]{32}", body.pop("id")) and room.room_id == call.json()["id"]
+    assert body == {"name": "Design review", "user[id]": "U1", "user[name]": "Ada"}
     stored = emulator.rooms[room.room_id]
     assert room.join_url.endswith(f"?guest={stored['guest_token']}")
     access_key = next(k for k, v in emulator.access_keys.items() if v == room.room_id)
@@ -219,6 +223,54 @@ async def test_create_timeout_is_not_repeated(
         await provider(client, emulator, sleeps, budget=0.2).create_room(spec_for())
     assert str(caught.value).startswith("eyeson did not answer in time")
     assert len(emulator.calls("POST")) == 1
+
+
+# --- a create whose outcome is unknown ---------------------------------------------
+
+UNREADABLE = "eyeson sent an answer convene could not read; try again in a minute."
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"raw": b'{"access_key": "k'}, {"delay": 0.5}, {"status": 500}],
+    ids=["truncated answer", "answer too late", "5xx after making it"],
+)
+async def test_instant_room_behind_a_lost_answer_is_shut_down_by_its_id(
+    client: httpx.AsyncClient, emulator: EyesonEmulator, sleeps: Sleeps, fault: dict[str, Any]
+) -> None:
+    emulator.fail(**{"status": 201, **fault}, after=True, method="POST")
+    with pytest.raises(errors.Unavailable):
+        await provider(client, emulator, sleeps, budget=0.2).create_room(spec_for())
+    (post,) = emulator.calls("POST")
+    (room,) = emulator.rooms.values()
+    assert room["id"] == post.json()["id"] and room["shutdown"] is True
+    assert [c.path for c in emulator.calls("DELETE")] == [f"/rooms/{room['id']}"]
+
+
+def hostile_links(answer: Any) -> Any:
+    return {**answer, "links": {"gui": "javascript:alert(1)"}}
+
+
+async def test_permalink_named_by_a_wrong_shaped_answer_is_removed(
+    client: httpx.AsyncClient, emulator: EyesonEmulator, sleeps: Sleeps
+) -> None:
+    emulator.fail(201, after=True, mangle=hostile_links, method="POST")
+    with pytest.raises(errors.Unavailable) as caught:
+        await provider(client, emulator, sleeps).create_room(spec_for(instant=False))
+    assert str(caught.value) == UNREADABLE
+    assert emulator.permalinks == {}
+
+
+async def test_permalink_behind_an_unreadable_answer_cannot_be_found(
+    client: httpx.AsyncClient, emulator: EyesonEmulator, sleeps: Sleeps
+) -> None:
+    """The documented limit: nothing convene sent names a permalink, so it stays
+    (unstartable: only the lost host token starts it) and the user is told to retry."""
+    emulator.fail(201, after=True, raw=b"<html>Created</html>", method="POST")
+    with pytest.raises(errors.Unavailable) as caught:
+        await provider(client, emulator, sleeps).create_room(spec_for(instant=False))
+    assert str(caught.value) == UNREADABLE
+    assert len(emulator.permalinks) == 1 and emulator.calls("DELETE") == []
 
 
 async def test_key_and_host_link_never_in_errors_or_logs(

@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -192,6 +193,74 @@ async def test_create_timeout_is_not_repeated(
         await provider(client, emulator, sleeps, budget=0.2).create_room(spec_for())
     assert "cannot tell whether the room was created" in str(caught.value)
     assert len(emulator.calls("POST")) == 1
+
+
+# --- a create whose outcome is unknown ---------------------------------------------
+
+UNREADABLE = "Metered sent an answer convene could not read; try again in a minute."
+
+
+def open_rooms(emulator: MeteredEmulator) -> set[str]:
+    return {name for name, room in emulator.rooms.items() if not room["archived"]}
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"status": 200, "delay": 0.5}, {"status": 500}],
+    ids=["answer too late", "5xx after making it"],
+)
+async def test_room_made_behind_a_lost_answer_is_recovered_by_its_name(
+    client: httpx.AsyncClient, emulator: MeteredEmulator, sleeps: Sleeps, fault: dict[str, Any]
+) -> None:
+    emulator.fail(after=True, method="POST", path_contains="/api/v1/room", **fault)
+    room = await provider(client, emulator, sleeps, budget=0.2).create_room(spec_for())
+    assert open_rooms(emulator) == {room.room_id}
+    assert len(emulator.calls("POST", "/api/v1/room")) == 1  # never repeated
+    assert [c.path for c in emulator.calls("GET")] == [f"/api/v1/room/{room.room_id}"]
+    assert room.host_url == f"{room.join_url}?token={next(iter(emulator.tokens))}"
+
+
+@pytest.mark.parametrize("made", [False, True], ids=["nothing made", "room made"])
+async def test_unreadable_answer_is_checked_against_the_room_name(
+    client: httpx.AsyncClient, emulator: MeteredEmulator, sleeps: Sleeps, made: bool
+) -> None:
+    """A 2xx of garbage (a proxy's page) proves nothing: the name is looked up."""
+    emulator.fail(200, after=made, raw=b"<html>OK</html>", method="POST")
+    metered = provider(client, emulator, sleeps)
+    if made:
+        room = await metered.create_room(spec_for())
+        assert open_rooms(emulator) == {room.room_id}
+    else:
+        with pytest.raises(errors.Unavailable) as caught:
+            await metered.create_room(spec_for())
+        assert str(caught.value) == UNREADABLE
+        assert emulator.rooms == {} and emulator.tokens == {}
+
+
+async def test_room_that_cannot_be_confirmed_is_archived(
+    client: httpx.AsyncClient, emulator: MeteredEmulator, sleeps: Sleeps
+) -> None:
+    emulator.fail(200, after=True, raw=b'{"roomName": "sprint-de', method="POST")
+    emulator.fail(500, times=4, method="GET")
+    with pytest.raises(errors.Unavailable) as caught:
+        await provider(client, emulator, sleeps).create_room(spec_for())
+    assert str(caught.value) == UNREADABLE
+    (name,) = emulator.rooms
+    assert open_rooms(emulator) == set()
+    assert [c.path for c in emulator.calls("DELETE")] == [f"/api/v1/room/{name}"]
+
+
+def another_room(room: Any) -> Any:
+    return {**room, "roomName": "someone-elses-room"}
+
+
+async def test_answer_about_another_room_is_not_believed(
+    client: httpx.AsyncClient, emulator: MeteredEmulator, sleeps: Sleeps
+) -> None:
+    emulator.fail(200, after=True, mangle=another_room, method="POST")
+    room = await provider(client, emulator, sleeps).create_room(spec_for())
+    assert open_rooms(emulator) == {room.room_id} and room.room_id.startswith("sprint-demo-")
+    assert "someone-elses-room" not in room.join_url
 
 
 async def test_token_failure_still_gives_a_room_with_a_note(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from bot.ports import RoomSpec
 from bot.providers import errors
 from bot.providers.upclass import UpclassProvider, build
 from tests.emulators.base import serve
-from tests.emulators.upclass import UpclassEmulator
+from tests.emulators.upclass import Meeting, UpclassEmulator
 from tests.moments import next_monday_at
 
 KEY = "uc_live_5ecret_key_for_tests"
@@ -178,6 +179,78 @@ async def test_check_is_an_authenticated_list(
     (call,) = emulator.calls("GET")
     assert call.path == "/api/v1/meetings/" and call.query == {"limit": "1"}
     assert call.headers["X-API-KEY"] == KEY
+
+
+# --- a create whose outcome is unknown ---------------------------------------------
+
+UNREADABLE = "Upclass sent an answer convene could not read; try again in a minute."
+CREATE = "/api/v1/meetings/"
+
+
+def created(emulator: UpclassEmulator) -> Meeting:
+    (meeting,) = emulator.meetings.values()
+    return meeting
+
+
+WRONG_SHAPES = {
+    "no join_url": lambda m: {k: v for k, v in m.items() if k != "join_url"},
+    "a javascript: join_url": lambda m: {**m, "join_url": "javascript:alert(1)"},
+    "only the code": lambda m: {"meeting_code": m["meeting_code"]},
+}
+
+
+@pytest.mark.parametrize("mangle", list(WRONG_SHAPES.values()), ids=list(WRONG_SHAPES))
+async def test_meeting_named_by_a_wrong_shaped_answer_is_read_back_by_its_code(
+    upclass: UpclassProvider, emulator: UpclassEmulator, mangle: Any
+) -> None:
+    emulator.fail(201, after=True, mangle=mangle, method="POST", path_contains=CREATE)
+    room = await upclass.create_room(spec())
+    meeting = created(emulator)
+    assert (room.room_id, room.join_url) == (meeting.code, meeting.join_url)
+    assert room.host_url == meeting.participants["U123"]["join_url"]
+    assert meeting.status == "active"
+    assert [c.path for c in emulator.calls("POST")] == [CREATE]
+    assert [c.path for c in emulator.calls("GET")] == [f"{CREATE}{meeting.code}/"]
+
+
+async def test_meeting_that_cannot_be_read_back_is_cancelled(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    only_code = WRONG_SHAPES["only the code"]
+    emulator.fail(201, after=True, mangle=only_code, method="POST", path_contains=CREATE)
+    emulator.fail(500, times=4, method="GET")
+    with pytest.raises(errors.Unavailable) as caught:
+        await upclass.create_room(spec())
+    assert str(caught.value) == UNREADABLE
+    assert created(emulator).status == "expired"  # cancelled: nobody had joined
+
+
+def no_people(meeting: Any) -> Any:
+    return {**meeting, "participants": []}
+
+
+async def test_meeting_whose_host_cannot_be_registered_is_cancelled(
+    upclass: UpclassProvider, emulator: UpclassEmulator
+) -> None:
+    """Without the host's link a secured meeting is half-made: cancel it, say why."""
+    emulator.fail(201, after=True, mangle=no_people, method="POST", path_contains=CREATE)
+    emulator.fail(500, times=4, path_contains="/participants/")
+    with pytest.raises(errors.Unavailable):
+        await upclass.create_room(spec())
+    assert created(emulator).status == "expired"
+
+
+@pytest.mark.parametrize("raw", [b'{"meeting_code": "AB', b"<html>", b"[" * 100_000])
+async def test_unreadable_answer_without_a_code_is_unavailable(
+    upclass: UpclassProvider, emulator: UpclassEmulator, raw: bytes
+) -> None:
+    """The documented limit: nothing convene sent names the meeting, so it stays
+    (nobody holds its links; it expires at expires_at) and the user is told to retry."""
+    emulator.fail(201, after=True, raw=raw, method="POST")
+    with pytest.raises(errors.Unavailable) as caught:
+        await upclass.create_room(spec())
+    assert str(caught.value) == UNREADABLE
+    assert created(emulator).status == "active"
 
 
 # --- the emulator holds the documented line -------------------------------------

@@ -25,7 +25,16 @@ from referencing.jsonschema import DRAFT7
 from bot.config import Settings
 from bot.ports import RoomSpec
 from bot.providers import build_provider, errors
-from bot.providers.whereby import PREFIX_MAX, Whereby, build, request_prefix, room_name_prefix
+from bot.providers.whereby import (
+    NONCE_CHARS,
+    PAGE_SIZE,
+    PREFIX_MAX,
+    SEARCH_PAGES,
+    Whereby,
+    build,
+    request_prefix,
+    room_name_prefix,
+)
 from tests.emulators.base import serve
 from tests.emulators.whereby import WherebyEmulator
 from tests.fakes import Sleeps
@@ -139,7 +148,7 @@ async def test_create_sends_documented_body_and_returns_both_links(
     call = emulator.calls("POST", "/v1/meetings")[0]
     assert call.headers["Authorization"] == f"Bearer {KEY}"
     body = call.json()
-    assert re.fullmatch(r"weeklysync[0-9a-f]{6}", body.pop("roomNamePrefix"))
+    assert re.fullmatch(rf"weeklysync[0-9a-f]{{{NONCE_CHARS}}}", body.pop("roomNamePrefix"))
     assert body == {"endDate": END_DATE, "roomMode": "normal", "fields": ["hostRoomUrl"]}
     await provider(client, emulator, sleeps).check()  # the list answer, checked too
     assert check_against_spec(openapi, emulator) >= 3
@@ -167,8 +176,8 @@ async def test_group_mode_above_four_invitees(
 def test_room_name_prefix_follows_the_spec(title: str, prefix: str) -> None:
     assert room_name_prefix(title) == prefix
     unique = request_prefix(title)
-    assert re.fullmatch(r"[a-z0-9]{7,39}", unique) and unique != request_prefix(title)
-    assert unique.startswith(prefix[: PREFIX_MAX - 6])
+    assert re.fullmatch(r"[a-z0-9]{9,39}", unique) and unique != request_prefix(title)
+    assert unique.startswith(prefix[: PREFIX_MAX - NONCE_CHARS])
 
 
 async def test_end_is_idempotent(
@@ -288,6 +297,105 @@ async def test_failed_create_with_nothing_in_the_list_reports_unavailable(
     assert "Whereby" in str(caught.value)
     assert len(emulator.calls("POST")) == 1 and len(emulator.calls("GET")) == 1
     assert emulator.meetings == {}
+
+
+# --- a create whose answer cannot be read ---------------------------------------
+
+UNREADABLE = "Whereby sent an answer convene could not read; try again in a minute."
+GARBAGE = {
+    "truncated JSON": b'{"meetingId": "10',
+    "an HTML error page": b"<html><body>502 Bad Gateway</body></html>",
+    "nesting past the parser's limit": b"[" * 100_000,
+    "a bare string": b'"created"',
+    "nothing": b"",
+}
+
+
+def newest(emulator: WherebyEmulator) -> dict[str, Any]:
+    return emulator.meetings[max(emulator.meetings, key=int)]
+
+
+@pytest.mark.parametrize("raw", list(GARBAGE.values()), ids=list(GARBAGE))
+async def test_room_made_behind_an_unreadable_answer_is_recovered(
+    client: httpx.AsyncClient, emulator: WherebyEmulator, sleeps: Sleeps, raw: bytes
+) -> None:
+    """The 201 says a room exists; its body names nothing, so the list is searched."""
+    whereby = provider(client, emulator, sleeps)
+    other = await whereby.create_room(spec_for())  # same title and end, another request
+    emulator.fail(201, after=True, raw=raw, method="POST")
+    room = await whereby.create_room(spec_for())
+    assert len(emulator.calls("POST")) == 2  # never repeated
+    stored = newest(emulator)
+    assert room.room_id == stored["meetingId"] != other.room_id
+    assert (room.join_url, room.host_url) == (stored["roomUrl"], stored["hostRoomUrl"])
+    assert set(emulator.meetings) == {other.room_id, room.room_id}  # nothing unknown left
+
+
+WRONG_SHAPES = {
+    "no roomUrl": lambda m: {k: v for k, v in m.items() if k != "roomUrl"},
+    "a javascript: roomUrl": lambda m: {**m, "roomUrl": "javascript:alert(1)"},
+    "a roomUrl that is not text": lambda m: {**m, "roomUrl": {"href": m["roomUrl"]}},
+    "only the meetingId": lambda m: {"meetingId": m["meetingId"]},
+}
+
+
+@pytest.mark.parametrize("mangle", list(WRONG_SHAPES.values()), ids=list(WRONG_SHAPES))
+async def test_room_named_by_a_wrong_shaped_answer_is_read_back_by_its_id(
+    client: httpx.AsyncClient,
+    emulator: WherebyEmulator,
+    sleeps: Sleeps,
+    mangle: Any,
+) -> None:
+    emulator.fail(201, after=True, mangle=mangle, method="POST")
+    room = await provider(client, emulator, sleeps).create_room(spec_for())
+    stored = newest(emulator)
+    assert (room.room_id, room.join_url) == (stored["meetingId"], stored["roomUrl"])
+    assert room.host_url == stored["hostRoomUrl"]
+    (lookup,) = emulator.calls("GET")  # by the room's own id: no list search
+    assert lookup.path == f"/v1/meetings/{room.room_id}"
+    assert lookup.query["fields"] == "hostRoomUrl"
+
+
+async def test_room_that_cannot_be_read_back_is_deleted(
+    client: httpx.AsyncClient, emulator: WherebyEmulator, sleeps: Sleeps
+) -> None:
+    emulator.fail(201, after=True, mangle=lambda m: {"meetingId": m["meetingId"]}, method="POST")
+    emulator.fail(500, times=4, method="GET")
+    with pytest.raises(errors.Unavailable) as caught:
+        await provider(client, emulator, sleeps).create_room(spec_for())
+    assert str(caught.value) == UNREADABLE
+    assert emulator.meetings == {} and len(emulator.deleted) == 1
+
+
+async def test_recovery_finds_the_room_among_5000_open_ones(
+    client: httpx.AsyncClient, sleeps: Sleeps
+) -> None:
+    """The list has no filter and no order, so the room made last is on the last page."""
+    emulator = WherebyEmulator(api_key=KEY, page_size=PAGE_SIZE)
+    async with serve(emulator.app) as base:
+        emulator.base = base  # type: ignore[attr-defined]
+        for _ in range(5000):  # the same title and endDate: only the nonce tells them apart
+            emulator.add_meeting(request_prefix("Weekly Sync"), END_DATE)
+        emulator.slow_create = 0.5
+        room = await provider(client, emulator, sleeps, budget=0.2).create_room(spec_for())
+        stored = newest(emulator)
+        assert (room.room_id, room.join_url) == (stored["meetingId"], stored["roomUrl"])
+        assert len(emulator.meetings) == 5001 and len(emulator.calls("POST")) == 1
+        pages = emulator.calls("GET", "/v1/meetings")
+        assert len(pages) == 51 <= SEARCH_PAGES  # 100 a page: 5,001 rooms
+        assert {page.query["limit"] for page in pages} == {str(PAGE_SIZE)}
+
+
+async def test_a_cursor_that_repeats_ends_the_search(
+    client: httpx.AsyncClient, emulator: WherebyEmulator, sleeps: Sleeps
+) -> None:
+    emulator.fail(500, method="POST")
+    emulator.fail(
+        200, times=20, after=True, method="GET", mangle=lambda page: {**page, "cursor": "0"}
+    )
+    with pytest.raises(errors.Unavailable):
+        await provider(client, emulator, sleeps).create_room(spec_for())
+    assert len(emulator.calls("GET")) == 2
 
 
 async def test_key_and_host_link_never_in_errors_or_logs(

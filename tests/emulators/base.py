@@ -31,13 +31,27 @@ class Recorded:
 
 @dataclass
 class Fault:
-    """Answer the next matching request with this instead of the real handler."""
+    """Answer the next matching request with this instead of the real handler.
+
+    With `after`, the real handler runs first (the provider acts: a room is made)
+    and only its answer is replaced: by `raw` bytes (garbage, truncated JSON), by
+    `mangle` applied to the handler's JSON (a field dropped), or by `body`; with
+    `delay`, that answer comes too late. `cut` declares a longer body than it
+    sends and drops the connection mid-answer."""
 
     status: int = 500
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (timeouts)
     path_contains: str = ""  # only requests whose path contains this
+    method: str = ""  # only requests with this method
+    after: bool = False
+    raw: bytes | None = None
+    mangle: Callable[[Any], Any] | None = None
+    cut: bool = False
+
+    def matches(self, request: web.Request) -> bool:
+        return self.path_contains in request.path and self.method in ("", request.method)
 
 
 class Emulator:
@@ -72,13 +86,42 @@ class Emulator:
             Recorded(request.method, request.path, dict(request.query), dict(request.headers), body)
         )
         for fault in self.faults:
-            if fault.path_contains in request.path:
+            if fault.matches(request):
                 self.faults.remove(fault)
-                if fault.delay:
-                    await asyncio.sleep(fault.delay)
-                payload = fault.body if fault.body is not None else {"error": "injected fault"}
-                return web.json_response(payload, status=fault.status, headers=fault.headers)
+                return await self._inject(fault, request, handler)
         return await handler(request)
+
+    async def _inject(
+        self,
+        fault: Fault,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        acted = await handler(request) if fault.after else None
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.mangle is not None:
+            assert isinstance(acted, web.Response) and acted.body is not None
+            answer = fault.mangle(json.loads(bytes(acted.body)))  # type: ignore[arg-type]
+            return web.json_response(answer, status=fault.status, headers=fault.headers)
+        if fault.raw is not None:
+            return await self._raw(fault, request)
+        payload = fault.body if fault.body is not None else {"error": "injected fault"}
+        return web.json_response(payload, status=fault.status, headers=fault.headers)
+
+    @staticmethod
+    async def _raw(fault: Fault, request: web.Request) -> web.StreamResponse:
+        raw = fault.raw or b""
+        headers = {"Content-Type": "application/json", **fault.headers}
+        if not fault.cut:
+            return web.Response(body=raw, status=fault.status, headers=headers)
+        response = web.StreamResponse(status=fault.status, headers=headers)
+        response.content_length = len(raw) + 100
+        await response.prepare(request)
+        await response.write(raw)
+        assert request.transport is not None
+        request.transport.close()  # the rest of the promised body never comes
+        return response
 
 
 @asynccontextmanager

@@ -75,6 +75,13 @@ class WherebyEmulator(Emulator):
             return self._answer(request, 400, {"error": '"roomNamePrefix" is invalid'})
         if body.get("roomMode", "normal") not in ("normal", "group"):
             return self._answer(request, 400, {"error": '"roomMode" is invalid'})
+        stored = self.add_meeting(prefix, body["endDate"])
+        if self.slow_create:
+            await asyncio.sleep(self.slow_create)
+        return self._answer(request, 201, self._meeting(stored, body.get("fields") or []))
+
+    def add_meeting(self, prefix: str, end_date: str) -> dict[str, Any]:
+        """Store a meeting as a create would (also for filling the account with others)."""
         meeting_id = str(len(self.meetings) + len(self.deleted) + 1000)
         room_name = f"/{prefix}-{uuid.uuid4()}" if prefix else f"/{uuid.uuid4()}"
         stored = {
@@ -82,13 +89,11 @@ class WherebyEmulator(Emulator):
             "roomName": room_name,
             "roomUrl": f"{self.host}{room_name}",
             "startDate": "2026-01-01T00:00:00Z",
-            "endDate": body["endDate"],
+            "endDate": end_date,
             "hostRoomUrl": f"{self.host}{room_name}?roomKey=host-{uuid.uuid4().hex}",
         }
         self.meetings[meeting_id] = stored
-        if self.slow_create:
-            await asyncio.sleep(self.slow_create)
-        return self._answer(request, 201, self._meeting(stored, body.get("fields") or []))
+        return stored
 
     async def list(self, request: web.Request) -> web.StreamResponse:
         if not self._authorized(request):

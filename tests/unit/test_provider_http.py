@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 from aiohttp import web
 
 from bot.providers import errors
-from bot.providers.http import ProviderHTTP, backoff
+from bot.providers.http import ProviderHTTP, backoff, link, text
 from tests.emulators.base import Emulator, serve
 from tests.fakes import Sleeps
 
@@ -208,3 +209,124 @@ def test_backoff_is_jittered_and_never_below_retry_after() -> None:
     for attempt in range(1, 8):
         assert 0 <= backoff(attempt, None) <= 4.0
     assert backoff(1, 7.5) == 7.5
+
+
+# --- answers are hostile input ------------------------------------------------------
+
+UNREADABLE = "Acme sent an answer convene could not read; try again in a minute."
+MARKER = "host-link-in-the-body"
+BAD_BODIES = {
+    "truncated JSON": b'{"ok": "' + MARKER.encode(),
+    "not JSON": b"<html>" + MARKER.encode() + b"</html>",
+    "nesting past the parser's limit": b"[" * 100_000,
+    "not UTF-8": b'{"ok": "\xff\xfe"}',
+    "the wrong shape": b'["ok", "' + MARKER.encode() + b'"]',
+    "a field of the wrong type": b'{"ok": {"nested": "' + MARKER.encode() + b'"}}',
+}
+
+
+@pytest.mark.parametrize("raw", list(BAD_BODIES.values()), ids=list(BAD_BODIES))
+async def test_read_turns_an_unreadable_answer_into_one_sentence(
+    client: httpx.AsyncClient, echo: tuple[Echo, str], raw: bytes
+) -> None:
+    emulator, base = echo
+    emulator.fail(200, raw=raw)
+    http = make(client, base, Sleeps())
+    response = await http.request("GET", "/thing")
+    with pytest.raises(errors.Unavailable) as caught:
+        http.read(response, lambda answer: text(answer["ok"]))
+    assert str(caught.value) == UNREADABLE and MARKER not in str(caught.value)
+    assert caught.value.__cause__ is None  # no parser message carrying the body along
+
+
+async def test_create_settles_an_answer_cut_off_mid_body(
+    client: httpx.AsyncClient, echo: tuple[Echo, str]
+) -> None:
+    """The server acted, then the connection dropped: settled once, never re-sent."""
+    emulator, base = echo
+    emulator.fail(201, after=True, raw=b'{"ok": tr', cut=True)
+    settled: list[Any] = []
+
+    async def settle(answer: Any) -> str:
+        settled.append(answer)
+        return "recovered"
+
+    http = make(client, base, Sleeps())
+    found = await http.create("/thing", {}, pick=lambda a: text(a["ok"]), settle=settle)
+    assert found == "recovered" and settled == [None]
+    assert len(emulator.calls("POST")) == 1
+
+
+async def test_create_hands_settle_what_could_be_read(
+    client: httpx.AsyncClient, echo: tuple[Echo, str]
+) -> None:
+    emulator, base = echo
+    emulator.fail(201, body={"id": "r-1"})
+    settled: list[Any] = []
+
+    async def settle(answer: Any) -> None:
+        settled.append(answer)
+
+    with pytest.raises(errors.Unavailable) as caught:
+        await make(client, base, Sleeps()).create(
+            "/thing", {}, pick=lambda a: text(a["ok"]), settle=settle
+        )
+    assert str(caught.value) == UNREADABLE
+    assert settled == [{"id": "r-1"}]
+
+
+async def test_a_failing_settle_never_replaces_the_original_error(
+    client: httpx.AsyncClient, echo: tuple[Echo, str]
+) -> None:
+    emulator, base = echo
+    emulator.fail(200, delay=0.5)
+
+    async def settle(answer: Any) -> str:
+        raise errors.AuthError("Acme")
+
+    with pytest.raises(errors.Unavailable) as caught:
+        await make(client, base, Sleeps(), budget=0.2).create(
+            "/thing", {}, pick=lambda a: text(a["ok"]), settle=settle
+        )
+    assert "cannot tell whether the room was created" in str(caught.value)
+
+
+async def test_a_refusal_inside_a_2xx_is_not_settled(
+    client: httpx.AsyncClient, echo: tuple[Echo, str]
+) -> None:
+    """`pick` may raise the provider's own refusal (EdCast's success: false): that is
+    an answer, not an unknown outcome."""
+    emulator, base = echo
+
+    def refuse(answer: Any) -> str:
+        raise errors.QuotaError("Acme")
+
+    async def settle(answer: Any) -> str:
+        raise AssertionError("a refusal must not be settled")
+
+    with pytest.raises(errors.QuotaError):
+        await make(client, base, Sleeps()).create("/thing", {}, pick=refuse, settle=settle)
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("https://meet.example/room", True),
+        ("http://127.0.0.1:8080/r?x=1", True),
+        ("javascript:alert(1)", False),
+        ("https:///no-host", False),
+        ("https://meet.example/a b", False),
+        ("https://meet.example/\u202e", False),
+        ("//meet.example/room", False),
+        ("https://meet.example/" + "a" * 3000, False),
+        ("", False),
+        (42, False),
+        (None, False),
+    ],
+)
+def test_link_accepts_only_plain_http_urls(value: object, ok: bool) -> None:
+    if ok:
+        assert link(value) == value
+    else:
+        with pytest.raises((TypeError, ValueError)):
+            link(value)
