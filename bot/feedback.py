@@ -88,27 +88,26 @@ class FeedbackManager:
                 f"I can't find a meeting “{request.meeting_id}” here; /meet list shows the ids.",
                 ok=False,
             )
+        name = _name_for(caller, meeting)
         window = feedback_rows.window(core.db, meeting.id)
         if window is None:
             return Reply(
-                f"Feedback for “{meeting.title}” opens when it has ended and feedback is on.",
-                ok=False,
+                f"Feedback for {name} opens when it has ended and feedback is on.", ok=False
             )
         closes = _local(window.closes_at, core.zone_for(caller))
         if core.clock() > window.closes_at:
             return Reply(
-                f"Feedback for “{meeting.title}” closed on {closes}; thank you all the same.",
-                ok=False,
+                f"Feedback for {name} closed on {closes}; thank you all the same.", ok=False
             )
         feedback_rows.save_answer(
             core.db,
             meeting.id,
             caller.user_id,
             request.score,
-            request.comment.strip()[:1000],
+            " ".join(request.comment.split())[:1000],  # one line: it cannot fake the summary
             core.clock(),
         )
-        what = f"rated “{meeting.title}” {request.score}/5" if request.score else "commented"
+        what = f"rated {name} {request.score}/5" if request.score else "commented"
         return Reply(f"Thank you: you {what}. You can change it until {closes}.")
 
     def summary(self, caller: Caller, meeting_id: str) -> Reply:
@@ -176,6 +175,13 @@ class FeedbackManager:
                 raise Retry(str(exc)) from exc
             return "undeliverable"
         return "sent"
+
+
+def _name_for(caller: Caller, meeting: Meeting) -> str:
+    """A meeting's title for people who can see its card; its id for anyone else."""
+    if caller.channel_id == meeting.channel_id:
+        return f"“{meeting.title}”"
+    return f"meeting {meeting.id}"
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:

@@ -1,19 +1,48 @@
 """convene's HTTP server: health, provider webhooks, and whatever routes the
-platforms add (Slack's /slack/events, OAuth). One aiohttp app on the shared loop."""
+platforms add (Slack's /slack/events, OAuth). One aiohttp app on the shared loop.
+
+Routes refuse bad requests themselves (bot.inbound_limits). As a last line, an
+exception a handler did not expect becomes a short 500 and is counted by a
+`RefusalLog` (its traceback logged once per kind), instead of aiohttp's
+traceback for every request that hits it.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from bot.inbound_limits import MAX_BODY_BYTES, RefusalLog, refusal
 
 log = logging.getLogger(__name__)
 
 
 def make_http_app() -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[_last_resort(RefusalLog(log, what="unexpected error"))],
+    )
     app.router.add_get("/healthz", _healthz)
     return app
+
+
+def _last_resort(errors: RefusalLog) -> Middleware:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise  # aiohttp's own answers (404, 405, 413, redirects)
+        except Exception as exc:
+            # The route's pattern, not the path: a path may carry a token.
+            route = request.match_info.route.resource
+            where = route.canonical if route is not None else "?"
+            errors.note(f"unexpected {type(exc).__name__} in {where}", 500, exc_info=exc)
+            return refusal(500, "internal error")
+
+    return middleware
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -186,9 +186,9 @@ class Lifecycle:
         if messenger is not None:
             if closed.message_ref:
                 card = card_for(closed, self.core.provider_label(closed.provider))
-                await _best_effort(messenger.update_card(closed.place, closed.message_ref, card))
+                await best_effort(messenger.update_card(closed.place, closed.message_ref, card))
             word = "has ended" if status is MeetingStatus.ENDED else "was cancelled"
-            await _best_effort(self._notice(closed, NoticeKind.ENDED, word))
+            await best_effort(self._notice(closed, NoticeKind.ENDED, word))
         if status is MeetingStatus.ENDED and closed.feedback:
             for hook in self.ended_hooks:
                 await hook(closed)
@@ -232,7 +232,7 @@ class Lifecycle:
         return messenger
 
 
-async def _best_effort(action: Awaitable[None]) -> None:
+async def best_effort(action: Awaitable[None]) -> None:
     """Closing must finish even if the chat platform hiccups; log and go on."""
     try:
         await action

@@ -116,14 +116,14 @@ async def open_meeting(core: Core, lifecycle: Lifecycle, plan: MeetingPlan) -> O
     try:
         meeting_rows.insert_meeting(core.db, meeting, core.box)
     except BaseException:
-        await _close_unsaved(provider, room, meeting_id)
+        await close_unsaved(provider, room, meeting_id)
         raise
     problem = await _post_card(core, meeting)
     lifecycle.plan(meeting)
     return Opened(meeting, host_note(core, provider.label, room.host_url, room.host_note), problem)
 
 
-async def _close_unsaved(provider: Provider, room: Room, meeting_id: str) -> None:
+async def close_unsaved(provider: Provider, room: Room, meeting_id: str) -> None:
     """The meeting could not be saved: cancel its room, which nobody would ever close."""
     try:
         await provider.cancel_room(room.room_id)

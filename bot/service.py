@@ -17,7 +17,7 @@ from bot.core import Core
 from bot.feedback import FeedbackManager
 from bot.help import HELP
 from bot.lifecycle import Lifecycle
-from bot.messages import ListItem, Reply
+from bot.messages import ListItem, Private, Reply
 from bot.models import Caller, MeetingStatus, Place
 from bot.providers import LABELS, ProviderNotConfigured
 from bot.providers.errors import ProviderError
@@ -44,13 +44,14 @@ from bot.requests import (
 from bot.rooms import MeetingPlan, host_note, meeting_title, open_meeting
 from bot.series import SeriesManager
 from bot.timefmt import duration, suggest_zones, when, zone_or_none
+from storage import deliveries, platform_state, workspaces
 from storage import meetings as meeting_rows
-from storage import platform_state, workspaces
 from storage.db import StorageBusy
 from storage.deliveries import Kind
 
 log = logging.getLogger(__name__)
 
+REPLAY_MEMORY = timedelta(minutes=10)  # longer than any signing window convene accepts
 OOPS = "Something went wrong on convene's side and it has been logged; please try again."
 
 
@@ -60,6 +61,7 @@ class MeetingService:
         self.lifecycle = lifecycle
         self.series = SeriesManager(core, lifecycle)
         self.feedback = FeedbackManager(core, lifecycle)
+        lifecycle.sweeps.append(self._forget_old_requests)
 
     async def start(self) -> None:
         """Rebuild every timer from storage and start the scheduler."""
@@ -98,6 +100,20 @@ class MeetingService:
         return meeting_rows.open_meetings_of(
             self.core.db, caller.platform, caller.workspace_id, caller.user_id, limit
         )
+
+    def first_time(self, key: str) -> bool:
+        """True the first time a verified inbound request's key is seen, by any replica.
+
+        A database too busy to say counts as first: the command then meets the same
+        busy database and is refused, so nothing is done twice."""
+        try:
+            return self.core.claims.record_once(key, Kind.INBOUND_REQUEST)
+        except StorageBusy:
+            return True
+
+    async def _forget_old_requests(self) -> None:
+        """Replay keys are needed only while their signature could still be accepted."""
+        deliveries.prune(self.core.db, Kind.INBOUND_REQUEST, self.core.clock() - REPLAY_MEMORY)
 
     def platform_state(self, platform: str, key: str) -> str | None:
         """A platform adapter's own small bookkeeping (e.g. a synced command tree's hash)."""
@@ -199,10 +215,12 @@ class MeetingService:
         meeting = opened.meeting
         zone = core.zone_for(caller)
         text = f"“{meeting.title}” is set for {when(start, end, zone)} (id {meeting.id})."
+        private = (opened.host,)
         if opened.post_problem is not None:
             text += f" The card could not be posted here: {opened.post_problem}"
-            text += f" Join link: {meeting.join_url}"
-        return Reply(text, private=(opened.host,))
+            join = Private("Share the join link yourself:", link=meeting.join_url, link_label="Join")
+            private = (join, opened.host)
+        return Reply(text, private=private)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -262,7 +280,8 @@ class MeetingService:
         label = self.core.provider_label(meeting.provider)
         return Reply(
             f"{label} has no separate host link for “{meeting.title}”; join with the "
-            f"link everyone uses: {meeting.join_url}"
+            "link everyone uses.",
+            private=(Private("The join link:", link=meeting.join_url, link_label="Join"),),
         )
 
     def _provider_has_host_link(self, name: str) -> bool:

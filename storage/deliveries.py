@@ -32,6 +32,7 @@ class Kind(StrEnum):
     FEEDBACK_PROMPT = "feedback-prompt"
     FEEDBACK_SUMMARY = "feedback-summary"
     WEBHOOK = "webhook"  # subject: "<provider>:<event id>", recorded to ignore replays
+    INBOUND_REQUEST = "inbound-request"  # subject: a signed request's key, for replays
 
 
 def claim(db: Database, subject: str, kind: Kind, now: datetime, owner: str) -> bool:
@@ -90,3 +91,13 @@ def record_once(db: Database, subject: str, kind: Kind, now: datetime) -> bool:
             [subject, kind, to_text(now), "", to_text(now), "recorded"],
         )
         return cursor.rowcount == 1
+
+
+def prune(db: Database, kind: Kind, before: datetime) -> int:
+    """Forget records of `kind` made before `before` (replay keys outlive their window)."""
+    with write(db):
+        return int(
+            db.execute(
+                "DELETE FROM deliveries WHERE kind = ? AND claimed_at < ?", [kind, to_text(before)]
+            ).rowcount
+        )

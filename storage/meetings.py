@@ -129,6 +129,43 @@ def set_status(
         return db.execute(sql, params).rowcount == 1
 
 
+def move_meeting(
+    db: Database, meeting: Meeting, box: SecretBox, forget: tuple[str, ...]
+) -> bool:
+    """Give an open meeting its new times and room, and forget the deliveries the old
+    times had made (a reminder already sent must go out again for the new time), in
+    one transaction. False if the meeting was closed meanwhile."""
+    with write(db):
+        changed = db.execute(
+            """UPDATE meetings SET start_at = ?, end_at = ?, remind_s = ?, room_id = ?,
+                   join_url = ?, host_url_sealed = ?, status = ?
+               WHERE id = ? AND status IN (?, ?)""",
+            [
+                to_text(meeting.start),
+                to_text(meeting.end),
+                int(meeting.remind.total_seconds()),
+                meeting.room_id,
+                meeting.join_url,
+                box.seal(meeting.host_url),
+                meeting.status.value,
+                meeting.id,
+                *OPEN,
+            ],
+        ).rowcount
+        if changed:
+            marks = ",".join("?" * len(forget))
+            db.execute(
+                f"DELETE FROM deliveries WHERE subject = ? AND kind IN ({marks})",  # noqa: S608
+                [meeting.id, *forget],
+            )
+        return changed == 1
+
+
+def rename_meeting(db: Database, meeting_id: str, title: str) -> None:
+    with write(db):
+        db.execute("UPDATE meetings SET title = ? WHERE id = ?", [title, meeting_id])
+
+
 def set_message_ref(db: Database, meeting_id: str, message_ref: str | None) -> None:
     with write(db):
         db.execute("UPDATE meetings SET message_ref = ? WHERE id = ?", [message_ref, meeting_id])

@@ -4,15 +4,21 @@ Times go out as Discord timestamp markup (`<t:unix:F>`), which every reader's
 client shows in their own zone; so the public card needs no zone at all. Only
 `reply_text` (the caller's private answer) may carry a host link, because a
 `Reply` is only ever sent ephemerally.
+
+User text (titles, names, the service's sentences that quote them) goes through
+`literal`: markdown escaped, no masked or bare link, no mention of any kind, so the
+only links are convene's own (the Join button, `<join url>`, the host link).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import discord
-from discord.utils import escape_markdown
+from discord.utils import escape_markdown, escape_mentions
 
+from adapters.console.render import one_line
 from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply, status_word
 from bot.models import SeriesStatus
 
@@ -26,26 +32,39 @@ COLOURS = {
 }
 
 
+ZWSP = "\u200b"
+_SCHEME = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*(?=://)")
+
+
+def literal(text: str) -> str:
+    """Text Discord shows as typed: markdown escaped everywhere (masked links too), a URL's
+    scheme broken by a zero-width space so it is no link, @everyone/@here and user or
+    role mentions broken, and every `<` escaped (`<#channel>`, `<t:…>`, `</command:…>`)."""
+    text = _SCHEME.sub(lambda m: m.group() + ZWSP, text)
+    text = escape_markdown(text, ignore_links=False)  # user text holds no link to keep
+    return escape_mentions(text).replace("<", "\\<")
+
+
 def stamp(moment: datetime, style: str = "F") -> str:
     """Discord timestamp markup; the reader's client renders it in their zone."""
     return f"<t:{int(moment.timestamp())}:{style}>"
 
 
 def mention(user_id: str) -> str:
-    return f"<@{user_id}>" if user_id.isdigit() else escape_markdown(user_id)
+    return f"<@{user_id}>" if user_id.isdigit() else literal(one_line(user_id))
 
 
 def card_embed(card: Card) -> discord.Embed:
     """The public card: title, when (absolute and relative), organizer, provider, status."""
-    title = escape_markdown(card.title)[:TITLE_LIMIT]
+    title = literal(one_line(card.title))[:TITLE_LIMIT]
     embed = discord.Embed(title=title, colour=COLOURS.get(card.status, discord.Colour.default()))
     when = f"{stamp(card.start)} – {stamp(card.end, 't')}"
     if card.status in ("scheduled", "active"):
         when += f"\n{'Started' if card.status == 'active' else 'Starts'} {stamp(card.start, 'R')}"
     embed.add_field(name="When", value=when, inline=False)
     embed.add_field(name="Organizer", value=mention(card.organizer_id), inline=True)
-    embed.add_field(name="Provider", value=escape_markdown(card.provider_label), inline=True)
-    embed.add_field(name="Status", value=status_word(card.status), inline=True)
+    embed.add_field(name="Provider", value=literal(card.provider_label), inline=True)
+    embed.add_field(name="Status", value=literal(status_word(card.status)), inline=True)
     if card.invitees:
         embed.add_field(
             name="With", value=" ".join(mention(i) for i in card.invitees)[:1024], inline=False
@@ -61,7 +80,7 @@ def notice_text(notice: Notice, invitees: tuple[str, ...] = ()) -> str:
     parts: list[str] = []
     if invitees and notice.kind in (NoticeKind.REMINDER, NoticeKind.STARTING):
         parts.append(" ".join(mention(i) for i in invitees))
-    parts.append(f"**{escape_markdown(notice.title)}**: {escape_markdown(notice.text)}")
+    parts.append(f"**{literal(one_line(notice.title))}**: {literal(one_line(notice.text))}")
     if notice.start is not None and notice.kind is NoticeKind.REMINDER:
         parts.append(f"({stamp(notice.start, 'R')})")
     if notice.join_url:
@@ -71,7 +90,7 @@ def notice_text(notice: Notice, invitees: tuple[str, ...] = ()) -> str:
 
 def private_text(note: Private) -> str:
     """A private note; the link (a host link, perhaps) in angle brackets: no preview."""
-    text = escape_markdown(note.text)
+    text = literal(note.text)
     if note.link:
         text += f"\n{note.link_label}: <{note.link}>"
     return text
@@ -82,7 +101,7 @@ def item_line(item: ListItem) -> str:
     if item.is_series:
         return series_line(item)
     kind = status_word(item.status).lower()
-    line = f"`{item.id}` **{escape_markdown(item.title)}**: {stamp(item.start)} ({kind})"
+    line = f"`{item.id}` **{literal(one_line(item.title))}**: {stamp(item.start)} ({kind})"
     if item.join_url:
         line += f" <{item.join_url}>"
     return line
@@ -92,10 +111,10 @@ def series_line(item: ListItem) -> str:
     """A series has no single moment (its `start` is only when the list was made), so it
     shows its rule and next dates, which the service wrote in the caller's zone."""
     kind = "paused series" if item.status == SeriesStatus.PAUSED else "series"
-    line = f"`{item.id}` **{escape_markdown(item.title)}**: {escape_markdown(item.local_when)}"
+    line = f"`{item.id}` **{literal(one_line(item.title))}**: {literal(item.local_when)}"
     line += f" ({kind})"
     if item.next_occurrences:
-        line += "\n  Next: " + ", ".join(escape_markdown(d) for d in item.next_occurrences)
+        line += "\n  Next: " + ", ".join(literal(d) for d in item.next_occurrences)
     return line
 
 
@@ -105,7 +124,7 @@ def reply_text(reply: Reply) -> str:
     if "\n" in text:  # multi-line answers (help) keep their alignment
         body = f"```\n{text.replace('```', '')}\n```"
     else:
-        body = escape_markdown(text) if reply.ok else f"⚠️ {escape_markdown(text)}"
+        body = literal(text) if reply.ok else f"⚠️ {literal(text)}"
     head = "\n".join([body, *(item_line(item) for item in reply.items)])
     tail = "\n".join(private_text(note) for note in reply.private)
     if not tail:

@@ -6,6 +6,12 @@ the service and answers privately, and turns any failure into one logged
 traceback and one private sentence. Who asks comes from the verified request
 (`inbound`), never from a button's value; the service itself checks who may end
 or cancel what, and records a rating for the verified user who clicked.
+
+Every private answer goes through `answer_privately`, which never gives up
+silently: the request's response_url when it has one, else (or when that post
+fails) chat.postEphemeral to the user in the channel, and, when that fails too, a
+text-only ephemeral that says how to get a host link the lost answer carried.
+Whatever failed is logged once, without the answer's links.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import inbound, modal, render
-from adapters.slack.callers import Callers
+from adapters.slack.callers import PLATFORM, Callers
 from adapters.slack.inbound import Who
 from bot.messages import Reply
 from bot.models import Caller
@@ -36,6 +43,10 @@ FORM_FAILED = (
 )
 COMMENT_FAILED = (
     "The comment form could not be opened; type it instead: /meet rate {id} 4 your comment"
+)
+HOST_LINK_LOST = (
+    "The private message with your host link did not arrive; "
+    "use /meet host <id> to get your host link (/meet list shows the id)."
 )
 
 Work = Callable[[], Awaitable[Reply | None]]
@@ -103,18 +114,7 @@ class Handlers:
                 return None
             return Reply(FORM_FAILED, ok=False)
 
-        await after_ack("/meet", work, partial(self.answer, respond))
-
-    async def answer(self, respond: AsyncRespond, reply: Reply) -> None:
-        """The private answer through the command's or button's response_url."""
-        response = await respond(
-            text=render.reply_text(reply),
-            blocks=render.reply_blocks(reply, offer_form=reply.offer_form),
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        if response.status_code != 200:
-            log.warning("Slack refused a private reply (HTTP %s)", response.status_code)
+        await after_ack("/meet", work, partial(answer_privately, client, who, respond))
 
     async def open_form(self, client: AsyncWebClient, trigger_id: str, caller: Caller) -> bool:
         """The scheduling form, pre-filled in the caller's zone from the service's clock."""
@@ -145,8 +145,9 @@ class Handlers:
         request = inbound.button_press(action)
         if request is None:  # the listener's pattern lets only request buttons through
             return
-        work = self.asks(client, inbound.action_who(context), request)
-        await after_ack("a button", work, partial(self.answer, respond))
+        who = inbound.action_who(context)
+        work = self.asks(client, who, request)
+        await after_ack("a button", work, partial(answer_privately, client, who, respond))
 
     async def open_form_button(
         self,
@@ -157,14 +158,15 @@ class Handlers:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
+        who = inbound.action_who(context)
 
         async def work() -> Reply | None:
-            caller = await self.callers.caller(client, inbound.action_who(context))
+            caller = await self.callers.caller(client, who)
             if await self.open_form(client, inbound.trigger_id(body), caller):
                 return None
             return Reply(FORM_FAILED, ok=False)
 
-        await after_ack("the form button", work, partial(self.answer, respond))
+        await after_ack("the form button", work, partial(answer_privately, client, who, respond))
 
     async def link_clicked(self, ack: AsyncAck) -> None:
         """Link buttons open in the browser; Slack still tells the app, which just says OK."""
@@ -191,11 +193,21 @@ class Handlers:
             caller = await self.callers.caller(client, who)
             view = modal.comment_view(
                 modal.CommentContext(meeting_id, who.channel_id),
-                self.service.meeting_title(caller, meeting_id),
+                self.title_here(caller, meeting_id),
             )
             return None if await open_view(client, inbound.trigger_id(body), view) else failed
 
-        await after_ack("the comment button", work, partial(self.answer, respond), failed)
+        answer = partial(answer_privately, client, who, respond)
+        await after_ack("the comment button", work, answer, failed)
+
+    def title_here(self, caller: Caller, meeting_id: str) -> str | None:
+        """The title to label the comment form with, only when the click came from the
+        meeting's own channel: the button's value is user-controlled, and a title is
+        not for whoever names an id from elsewhere (the form then says "meeting <id>")."""
+        place = self.service.meeting_place(PLATFORM, meeting_id)
+        if place is None or place != caller.place:
+            return None
+        return self.service.meeting_title(caller, meeting_id)
 
     async def comment_submitted(
         self,
@@ -236,7 +248,8 @@ class Handlers:
             return
         await ack()
         who = inbound.form_who(context, channel_id)
-        await after_ack(what, self.asks(client, who, result), partial(post_private, client, who))
+        answer = partial(answer_privately, client, who, None)  # a modal has no response_url
+        await after_ack(what, self.asks(client, who, result), answer)
 
 
 async def open_view(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> bool:
@@ -249,14 +262,56 @@ async def open_view(client: AsyncWebClient, trigger_id: str, view: dict[str, Any
     return True
 
 
-async def post_private(client: AsyncWebClient, who: Who, reply: Reply) -> None:
-    """A modal has no response_url: its answer is an ephemeral message in the channel."""
+async def answer_privately(
+    client: AsyncWebClient, who: Who, respond: AsyncRespond | None, reply: Reply
+) -> None:
+    """The one way to answer the user privately; see the module's docstring."""
+    text = render.reply_text(reply)
+    blocks = render.reply_blocks(reply, offer_form=reply.offer_form)
+    failures: list[str] = []
+    if respond is not None and respond.response_url:
+        failed = await _by_response_url(respond, text, blocks)
+        if failed is None:
+            return
+        failures.append(f"response_url {failed}")
+    failed = await _by_ephemeral(client, who, text, blocks)
+    if failed is None:
+        if failures:
+            log.warning(
+                "a private answer to %s went by chat.postEphemeral: %s", who.user_id, failures[0]
+            )
+        return
+    failures.append(f"chat.postEphemeral {failed}")
+    if any(note.link for note in reply.private):
+        text = f"{text} {render.escape(HOST_LINK_LOST)}"  # the link lived in the blocks only
+    failed = await _by_ephemeral(client, who, text, None)
+    outcome = "sent as text only" if failed is None else f"lost (text only: {failed})"
+    log.warning("a private answer to %s was %s: %s", who.user_id, outcome, "; ".join(failures))
+
+
+async def _by_response_url(
+    respond: AsyncRespond, text: str, blocks: list[dict[str, Any]]
+) -> str | None:
+    """None once Slack took it, else why not (never the URL: it is a capability)."""
+    try:
+        response = await respond(
+            text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+        )
+    except (aiohttp.ClientError, TimeoutError, SlackClientError, ValueError) as exc:
+        return type(exc).__name__
+    return None if response.status_code == 200 else f"HTTP {response.status_code}"
+
+
+async def _by_ephemeral(
+    client: AsyncWebClient, who: Who, text: str, blocks: list[dict[str, Any]] | None
+) -> str | None:
+    """chat.postEphemeral to the user in the channel; None when sent, else why not."""
     try:
         await client.chat_postEphemeral(
-            channel=who.channel_id,
-            user=who.user_id,
-            text=render.reply_text(reply),
-            blocks=render.reply_blocks(reply),
+            channel=who.channel_id, user=who.user_id, text=text, blocks=blocks
         )
     except SlackApiError as exc:
-        log.warning("a form's private answer failed: %s", exc.response.get("error"))
+        return str(exc.response.get("error") or "refused")
+    except (aiohttp.ClientError, TimeoutError, SlackClientError) as exc:
+        return type(exc).__name__
+    return None

@@ -125,6 +125,6 @@ class SlackMessenger:
             place,
             channel=place.channel_id,
             user=user_id,
-            text=render.escape(note.text),
+            text=render.private_text(note),
             blocks=render.private_blocks(note),
         )

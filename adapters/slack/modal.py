@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.slack.render import plain
+from adapters.slack.render import literal, plain
 from bot import grammar
 from bot.requests import CreateMeeting, CreateSeries, GrammarError, Request
 from bot.timefmt import zone_or_none
@@ -236,8 +236,9 @@ class CommentContext:
 
 
 def comment_view(context: CommentContext, title: str | None = None) -> dict[str, Any]:
-    """A one-field modal; the rating stays on the buttons."""
-    about = f"“{title}”" if title else f"meeting {context.meeting_id}"
+    """A one-field modal; the rating stays on the buttons. The title (or the id the
+    button carried) labels it as plain text: one line, nothing Slack could link."""
+    about = f"“{literal(title)}”" if title else f"meeting {literal(context.meeting_id)}"
     return {
         "type": "modal",
         "callback_id": COMMENT_CALLBACK_ID,

@@ -8,17 +8,24 @@ Three ways to run, chosen by which variables are set:
 - OAuth (SLACK_CLIENT_ID + SLACK_CLIENT_SECRET): many workspaces, installed at
   `/slack/install`; each workspace's bot token comes from the installation store.
 Every Web API call goes to SLACK_API_URL and retries 429s after Retry-After.
+
+Nothing from the network reaches bolt unverified: `POST /slack/events` passes
+`SlackRequestGate` (size, signature by the service's clock, shape, replay)
+and the OAuth redirect `oauth.check_callback_query`. Refusals are 4xx with a
+short reason and are counted by one `RefusalLog`, never logged one by one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -29,7 +36,9 @@ from adapters.slack import oauth
 from adapters.slack.callers import PLATFORM, Callers
 from adapters.slack.handlers import Handlers
 from adapters.slack.messenger import SlackMessenger, TokenSource
+from adapters.slack.request_gate import SlackRequestGate
 from bot.config import ConfigError, Settings
+from bot.inbound_limits import RefusalLog, Refused, refusal
 from bot.service import MeetingService
 
 log = logging.getLogger(__name__)
@@ -64,12 +73,15 @@ class SlackPlatform:
         messenger: SlackMessenger,
         *,
         app_token: str | None,
-        serve_events: bool,
+        gate: SlackRequestGate | None,
+        refusals: RefusalLog,
     ) -> None:
+        """`gate` None: no HTTP endpoint for events (Socket Mode without a signing secret)."""
         self.app = app
         self._messenger = messenger
         self._app_token = app_token
-        self._serve_events = serve_events
+        self._gate = gate
+        self._refusals = refusals
         self._socket: AsyncSocketModeHandler | None = None
         self._stopped = asyncio.Event()
 
@@ -79,7 +91,7 @@ class SlackPlatform:
 
     def add_routes(self, app: web.Application) -> None:
         """`POST /slack/events` in HTTP mode; the OAuth pages when OAuth is configured."""
-        if self._serve_events:
+        if self._gate is not None:
             app.router.add_post("/slack/events", self._dispatch)
         flow = self.app.oauth_flow
         if flow is not None:
@@ -87,21 +99,37 @@ class SlackPlatform:
             app.router.add_get(flow.redirect_uri_path, self._oauth_redirect)
 
     async def _dispatch(self, request: web.Request) -> web.Response:
-        return await to_aiohttp_response(
-            await self.app.async_dispatch(await to_bolt_request(request))
-        )
+        assert self._gate is not None
+        try:
+            body = await self._gate.admit(request)
+            if body is None:
+                return web.Response(status=200)  # a replay or a retry already handled
+            bolt_request = _bolt_request(request, body)
+        except Refused as refused:
+            return self._refuse(refused)
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def _install(self, request: web.Request) -> web.Response:
         flow = self.app.oauth_flow
         assert flow is not None
-        response = await flow.handle_installation(await to_bolt_request(request))
+        if len(request.query_string) > oauth.MAX_QUERY:
+            return self._refuse(Refused(400, "Slack OAuth install query too long"))
+        response = await flow.handle_installation(_bolt_request(request, ""))
         return await to_aiohttp_response(response)
 
     async def _oauth_redirect(self, request: web.Request) -> web.Response:
         flow = self.app.oauth_flow
         assert flow is not None
-        response = await flow.handle_callback(await to_bolt_request(request))
+        try:
+            oauth.check_callback_query(request.query_string, request.query)
+        except Refused as refused:
+            return self._refuse(refused)
+        response = await flow.handle_callback(_bolt_request(request, ""))
         return await to_aiohttp_response(response)
+
+    def _refuse(self, refused: Refused) -> web.Response:
+        self._refusals.note(refused.reason, refused.status)
+        return refusal(refused.status, refused.reason)
 
     async def run(self) -> None:
         """HTTP mode is served by convene's web server; Socket Mode holds a websocket."""
@@ -117,6 +145,20 @@ class SlackPlatform:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]  # untyped, as above
             self._socket = None
+
+
+def _bolt_request(request: web.Request, body: str) -> AsyncBoltRequest:
+    """What bolt's `to_bolt_request` builds, from a body already read and verified.
+
+    Bolt reads the team, user and channel out of the body as it builds the request;
+    a verified body of an unexpected shape is refused here rather than a 500."""
+    headers: dict[str, str | Sequence[str]] = {
+        name: request.headers.getall(name) for name in request.headers
+    }
+    try:
+        return AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
+    except Exception as exc:  # bolt raises whatever its field lookups hit (TypeError, ...)
+        raise Refused(400, "Slack request has an unexpected shape") from exc
 
 
 def _quiet_libraries() -> None:
@@ -142,12 +184,15 @@ def build(settings: Settings, service: MeetingService) -> SlackPlatform:
             "or set SLACK_APP_TOKEN to use Socket Mode."
         )
     _quiet_libraries()
+    refusals = RefusalLog(log)
     client = web_client(settings, None if use_oauth else settings.slack_bot_token)
     store = oauth.make_store(settings) if use_oauth else None
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
-        oauth_settings=oauth.oauth_settings(settings, client, store) if store else None,
+        # SlackRequestGate verifies every request first, by the service's clock.
+        request_verification_enabled=False,
+        oauth_flow=oauth.oauth_flow(settings, client, store, refusals) if store else None,
     )
     if store is not None:
         app.enable_token_revocation_listeners()
@@ -155,10 +200,12 @@ def build(settings: Settings, service: MeetingService) -> SlackPlatform:
     messenger = SlackMessenger(
         web_client(settings, None), TokenSource(settings.slack_bot_token, store)
     )
+    # Without a signing secret anyone could forge requests: no HTTP endpoint then.
+    gate = (
+        SlackRequestGate(settings.slack_signing_secret, service.now, service.first_time)
+        if settings.slack_signing_secret
+        else None
+    )
     return SlackPlatform(
-        app,
-        messenger,
-        app_token=settings.slack_app_token,
-        # Without a signing secret anyone could forge requests: no HTTP endpoint then.
-        serve_events=bool(settings.slack_signing_secret),
+        app, messenger, app_token=settings.slack_app_token, gate=gate, refusals=refusals
     )

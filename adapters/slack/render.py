@@ -1,8 +1,13 @@
 """Block Kit rendering of convene's neutral view models: pure functions, no I/O.
 
-Every piece of user text goes through `escape` before it reaches mrkdwn, so a
-title such as "<!channel>" is shown literally and pings nobody. Times are sent
-as `<!date^…>` tokens, so each reader sees them in their own Slack time zone.
+Every piece of user text (titles, names, comments, and the service's sentences that
+quote them) goes through `escape` before it reaches mrkdwn, and titles and names
+through `one_line` first, so a title reads as typed: "<!channel>" pings nobody,
+"*APPROVED*" is not bold, "https://evil.example" is no link, and no title starts a
+line of its own. Every mrkdwn text object is also `verbatim`, so Slack itself links
+no bare URL and parses no #channel or @here; the only links are the ones convene
+makes (Join and host-link buttons, the host link's own `<url|label>`). Times are
+sent as `<!date^…>` tokens, so each reader sees them in their own Slack time zone.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.console.render import one_line
 from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply, status_word
 from bot.requests import Button
 
@@ -41,15 +47,51 @@ def action_id(button: Button, score: int | None = None) -> str:
 
 _ESCAPED = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
 _ESCAPED_RE = re.compile("|".join(_ESCAPED))
+ZWSP = "\u200b"
+# Slack has no backslash escape. A marker between two zero-width spaces cannot open
+# or close a span whichever way Slack classes that space: as a space, the marker
+# has a space inside; as a letter, it sits inside a word.
+_MARKERS = re.compile(r"[*_~`]")
+_QUOTE = re.compile(r"^(?=[ \t]*&gt;)", re.MULTILINE)  # "> " at a line's start quotes it
+# What Slack may link or parse in text by itself: a URL's scheme, "www.", mailto: and
+# tel:, and the broadcast words. A zero-width space after each breaks it; other
+# "@name"s stay as typed (the service's "/invite @convene" must still work when copied).
+_AUTOLINKED = re.compile(
+    r"(?i)\b(?:[a-z][a-z0-9+.-]*(?=://)|(?:mailto|tel|slack)(?=:)|www(?=\.))"
+    r"|@(?=(?:channel|here|everyone|group)\b)"
+)
+_PARTIAL_ENTITY = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?$")
+
+
+def defuse(text: str) -> str:
+    """Break what Slack would turn into a link or a mention; for plain_text as well."""
+    return _AUTOLINKED.sub(lambda match: match.group() + ZWSP, text)
 
 
 def escape(text: str) -> str:
-    """Slack's mrkdwn control characters; escaping them also defuses <!channel> and <@U…>."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """User text as literal mrkdwn, the one escape of every Slack path: `& < >` as
+    entities (which also defuses <!channel> and <@U…>), each formatting marker fenced
+    by zero-width spaces, a `>` at a line's start unquoted, URLs and @channel-like
+    words broken. Line breaks stay (the service's multi-line answers); titles and names
+    go through `title_text` instead."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKERS.sub(lambda match: f"{ZWSP}{match.group()}{ZWSP}", text)
+    return defuse(_QUOTE.sub(ZWSP, text))
+
+
+def literal(text: str) -> str:
+    """A title or name for a plain_text object: one line, nothing Slack could link."""
+    return defuse(one_line(text))
+
+
+def title_text(text: str) -> str:
+    """A title or name for mrkdwn: one line, escaped."""
+    return escape(one_line(text))
 
 
 def unescape(text: str) -> str:
-    """The inverse of `escape`, for the text Slack sends: it escapes exactly these three.
+    """Undo Slack's own escaping of the text it sends (exactly `& < >`), e.g. for a
+    command's text; the opposite direction of `escape`'s first step.
 
     One pass, so "&amp;lt;" (someone typed "&lt;") becomes "&lt;" and not "<".
     Mentions such as <@U123> arrive unescaped and are left as they are.
@@ -58,15 +100,25 @@ def unescape(text: str) -> str:
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Cut escaped text to Slack's limit without leaving half an entity, and with a
+    zero-width space before the ellipsis so a cut-off marker cannot pair up."""
+    if len(text) <= limit:
+        return text
+    return _PARTIAL_ENTITY.sub("", text[: limit - 2]) + f"{ZWSP}…"
 
 
 def plain(text: str, limit: int = 75) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _clip(text, limit), "emoji": True}
+    clipped = text if len(text) <= limit else text[: limit - 1] + "…"
+    return {"type": "plain_text", "text": clipped, "emoji": True}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object; verbatim, so Slack adds no links or mentions of its own."""
+    return {"type": "mrkdwn", "text": _clip(text), "verbatim": True}
 
 
 def mrkdwn_section(text: str, accessory: Block | None = None) -> Block:
-    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text)}}
+    block: Block = {"type": "section", "text": mrkdwn(text)}
     if accessory is not None:
         block["accessory"] = accessory
     return block
@@ -81,7 +133,7 @@ def link_button(label: str, url: str, action_id: str, primary: bool = False) -> 
 
 def mention(user_id: str) -> str:
     """A user mention only for a real Slack id; anything else is shown as plain text."""
-    return f"<@{user_id}>" if _SLACK_ID.fullmatch(user_id) else escape(f"@{user_id}")
+    return f"<@{user_id}>" if _SLACK_ID.fullmatch(user_id) else title_text(f"@{user_id}")
 
 
 def _fallback(moment: datetime, with_date: bool = True) -> str:
@@ -116,7 +168,7 @@ def status_text(status: str) -> str:
 
 def card_text(card: Card) -> str:
     """The notification text of the card (also mrkdwn, so escaped)."""
-    text = f"“{escape(card.title)}” {span_fallback(card.start, card.end)}"
+    text = f"“{title_text(card.title)}” {span_fallback(card.start, card.end)}"
     if card.join_url:
         text += f" · Join: {card.join_url}"
     else:
@@ -129,9 +181,10 @@ def card_blocks(card: Card) -> list[Block]:
     status = status_text(card.status)
     if card.late:
         status += " (posted late)"
-    head = f"*{escape(card.title)}*\n{span_tokens(card.start, card.end)}"
+    title = title_text(card.title)
+    head = f"*{title}*\n{span_tokens(card.start, card.end)}"
     if card.join_url is None:
-        head = f"~*{escape(card.title)}*~ · {status}\n{span_tokens(card.start, card.end)}"
+        head = f"~*{title}*~ · {status}\n{span_tokens(card.start, card.end)}"
     details = [
         f"Organized by {mention(card.organizer_id)}",
         escape(card.provider_label),
@@ -140,7 +193,7 @@ def card_blocks(card: Card) -> list[Block]:
     ]
     blocks: list[Block] = [
         mrkdwn_section(head),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(details)}]},
+        {"type": "context", "elements": [mrkdwn(" · ".join(details))]},
     ]
     if card.invitees:
         people = " ".join(mention(person) for person in card.invitees)
@@ -168,7 +221,7 @@ def _action_button(label: str, action_id: str, value: str, confirm: bool = False
         button["style"] = "danger"
         button["confirm"] = {
             "title": plain("Cancel this meeting?"),
-            "text": {"type": "mrkdwn", "text": "The room closes and the card says cancelled."},
+            "text": mrkdwn("The room closes and the card says cancelled."),
             "confirm": plain("Cancel meeting"),
             "deny": plain("Keep it"),
         }
@@ -188,7 +241,9 @@ _NOTICE_PREFIX = {
 
 
 def notice_text(notice: Notice) -> str:
-    text = f"{_NOTICE_PREFIX.get(notice.kind, '')}“{escape(notice.title)}” {escape(notice.text)}."
+    """A public line: title and sentence each on one line (the sentence may quote text)."""
+    title, said = title_text(notice.title), title_text(notice.text)
+    text = f"{_NOTICE_PREFIX.get(notice.kind, '')}“{title}” {said}."
     if notice.kind is NoticeKind.REMINDER and notice.start is not None:
         text += f" Starts {date_token(notice.start, '{time}')}."
     if notice.join_url:
@@ -229,7 +284,7 @@ def _reply_body(reply: Reply) -> str:
 
 def item_block(item: ListItem, index: int) -> Block:
     kind = "series" if item.is_series else status_text(item.status)
-    text = f"*{escape(item.title)}*  `{escape(item.id)}`\n{escape(item.local_when)} · {kind}"
+    text = f"*{title_text(item.title)}*  `{escape(item.id)}`\n{escape(item.local_when)} · {kind}"
     if item.next_occurrences:
         text += "\nNext: " + ", ".join(escape(x) for x in item.next_occurrences)
     accessory = None
@@ -238,11 +293,17 @@ def item_block(item: ListItem, index: int) -> Block:
     return mrkdwn_section(text, accessory)
 
 
+def private_text(note: Private) -> str:
+    """The notification text of a private note: its sentence, never its link."""
+    return _clip(escape(note.text), 3000)
+
+
 def private_block(note: Private, index: int) -> Block:
     if note.link is None:
         return mrkdwn_section(escape(note.text))
+    link = f"\n<{note.link}|{escape(note.link_label)}>"  # convene's own link, never clipped
     return mrkdwn_section(
-        f"{escape(note.text)}\n<{note.link}|{escape(note.link_label)}>",
+        _clip(escape(note.text), MAX_TEXT - len(link)) + link,
         link_button(note.link_label, note.link, f"{LINK_ACTION}_{index}", primary=True),
     )
 

@@ -1,8 +1,11 @@
 """Verify and translate provider webhooks into neutral `ProviderEvent`s.
 
 Pure functions over (headers, raw body, secret): the HTTP layer reads the raw
-bytes, calls the matching `verify_*`, answers 401 on `WebhookRejected`, 200 on
-`None` (an event convene ignores) and hands any event to the service. Replay
+bytes (size-limited), calls the matching `verify_*`, answers 401 on
+`WebhookRejected`, 400 on `WebhookMalformed` (authentic, but not a JSON object
+within the depth bound), 200 on `None` (an event convene ignores) and hands any
+event to the service. Each one checks the signature or token before it parses
+anything, and parses with `bot.inbound_limits.parse_json_object`. Replay
 protection (remembering `event_id`s) is the caller's job; the Whereby check
 only bounds the window with its 5-minute timestamp tolerance around `now`,
 which the caller takes from the service's clock, never the machine's.
@@ -11,22 +14,32 @@ which the caller takes from the service's clock, never the machine's.
              keyed by the webhook secret from the Whereby dashboard.
     eyeson   `X-Eyeson-Signature: <hex>`, HMAC-SHA256 of the body keyed by the API key.
     Metered  no signature; each room's webhook URLs carry a token derived from
-             the secret key and the room name (`metered_webhook_token`).
+             the secret key and the room name (`metered_webhook_token`). The
+             token is checked against the room names a cheap scan finds in the raw
+             body before the body is parsed; the parsed room must be the same one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any, Literal
+
+from bot.inbound_limits import Refused, parse_json_object
 
 Kind = Literal["ended", "started", "joined", "left"]
 
 WHEREBY_TOLERANCE = 300.0  # seconds either side of the signed timestamp
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")  # [0-9], not \d: no other scripts' digits
+_METERED_TOKEN = re.compile(r"[0-9a-f]{32}")
+# Where a Metered body names its room: "roomName": "<name>" (at any level) or "room": "<name>".
+_METERED_ROOM = re.compile(rb'"(?:roomName|room)"\s*:\s*"([A-Za-z0-9._~-]{1,128})"')
+_METERED_CANDIDATES = 8
 
 _WHEREBY_KINDS: dict[str, Kind] = {
     "room.client.joined": "joined",
@@ -51,6 +64,10 @@ class WebhookRejected(Exception):
     Messages are for logs: they never echo a signature, secret or body."""
 
 
+class WebhookMalformed(WebhookRejected):
+    """Genuine, but the body is not a JSON object within the bounds; answer 400."""
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     wanted = name.lower()
     for key, value in headers.items():
@@ -69,13 +86,11 @@ def _same(expected: str, given: str) -> bool:
 
 
 def _json_object(body: bytes, provider: str) -> dict[str, Any]:
+    """Only ever called on a body whose signature or token has been checked."""
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WebhookRejected(f"{provider} webhook body is not JSON") from exc
-    if not isinstance(payload, dict):
-        raise WebhookRejected(f"{provider} webhook body is not a JSON object")
-    return payload
+        return parse_json_object(body)
+    except Refused as exc:
+        raise WebhookMalformed(f"{provider} webhook body: {exc.reason}") from exc
 
 
 def _text(value: object) -> str | None:
@@ -108,10 +123,9 @@ def verify_whereby(
             signatures.append(value)
     if timestamp is None or not signatures:
         raise WebhookRejected("Whereby-Signature header lacks t= or v1=")
-    try:
-        signed_at = int(timestamp)
-    except ValueError as exc:
-        raise WebhookRejected("Whereby-Signature timestamp is not a number") from exc
+    if not _UNIX_SECONDS.fullmatch(timestamp):
+        raise WebhookRejected("Whereby-Signature timestamp is not a number")
+    signed_at = int(timestamp)
     if abs(now.timestamp() - signed_at) > WHEREBY_TOLERANCE:
         raise WebhookRejected("Whereby webhook timestamp is outside the 5-minute tolerance")
     expected = _hex_hmac(secret, timestamp.encode() + b"." + body)
@@ -186,13 +200,27 @@ def metered_webhook_token(secret_key: str, room_name: str) -> str:
 def verify_metered(token: str, body: bytes, secret_key: str) -> ProviderEvent | None:
     """Check the URL token against the room named in the body; map the event.
 
+    The token is checked first, against the room names found by a bounded scan
+    of the raw bytes (a handful of HMACs); only a body naming the token's room is
+    parsed, and the room it names once parsed must be that room.
+
     Metered's docs name the four per-room webhook URLs but not their bodies, so
     the room name and event are read from the usual field spellings."""
-    payload = _json_object(body, "Metered")
-    room_name = _metered_room_name(payload)
+    if not _METERED_TOKEN.fullmatch(token):
+        raise WebhookRejected("Metered webhook token is malformed")
+    candidates = {m.group(1) for m in islice(_METERED_ROOM.finditer(body), _METERED_CANDIDATES)}
+    room_name = next(
+        (
+            name.decode()
+            for name in sorted(candidates)
+            if _same(metered_webhook_token(secret_key, name.decode()), token)
+        ),
+        None,
+    )
     if room_name is None:
-        raise WebhookRejected("Metered webhook body names no room")
-    if not _same(metered_webhook_token(secret_key, room_name), token):
+        raise WebhookRejected("Metered webhook token does not match its room")
+    payload = _json_object(body, "Metered")
+    if _metered_room_name(payload) != room_name:
         raise WebhookRejected("Metered webhook token does not match its room")
     kind = _metered_kind(payload)
     if kind is None:

@@ -87,7 +87,7 @@ async def running(
             if task.done():
                 task.result()
             base = f"http://127.0.0.1:{app.http.port}"
-            client = emu.SlackClient(session, f"{base}/slack/events")
+            client = emu.SlackClient(session, f"{base}/slack/events", clock=clock)
             yield Rig(app, slack, client, session, base, clock)
         finally:
             for platform in app.platforms:

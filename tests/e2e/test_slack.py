@@ -21,6 +21,7 @@ from tests.e2e.slack_rig import (
 from tests.emulators import slack as emu
 from tests.fakes import StaticProviders
 from tests.moments import BERLIN, at
+from tests.slack_reader import forgeries
 
 
 def host_links(rig: Rig) -> list[str]:
@@ -88,13 +89,72 @@ async def test_payloads_match_the_web_api_spec(tmp_path: Path) -> None:
 
 async def test_titles_cannot_ping_the_channel(tmp_path: Path) -> None:
     async with running(tmp_path) as rig:
-        await rig.command('/meet "<!channel> @here <!everyone> & <@UBOSS>" in 10m')
+        title = "<!channel> @here <!everyone> & <@UBOSS>"
+        await rig.command(f'/meet "{title}" in 10m')
         [card] = await rig.slack.wait_for("chat.postMessage")
         public = rig.slack.public_payloads()
-        for raw in ("<!channel>", "<!everyone>", "<@UBOSS>"):
+        for raw in ("<!channel>", "<!everyone>", "<@UBOSS>", "@here"):
             assert raw not in public
-        assert "&lt;!channel&gt; @here &lt;!everyone&gt; &amp; &lt;@UBOSS&gt;" in public
+        assert "&lt;!channel&gt;" in public and "&amp;" in public
         assert "link_names" not in card.params
+        [join] = _join_urls(card.params["blocks"])
+        assert forgeries(card.params, title, {join}) == []
+
+
+FORGED = [
+    "Line one\nLine two: *APPROVED*",
+    "Join: https://evil.example/login",
+    "<https://evil.example|Join>",
+    "*bold*",
+    "@channel",
+    "<!here>",
+]
+
+
+def _join_urls(blocks: object) -> list[str]:
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    assert isinstance(blocks, list)
+    return [
+        e["url"]
+        for b in blocks
+        if b["type"] in ("actions", "section")
+        for e in (b.get("elements") or [b.get("accessory") or {}])
+        if str(e.get("action_id", "")).startswith("meet_join")
+    ]
+
+
+@pytest.mark.parametrize("title", FORGED)
+async def test_forged_titles_read_literally_wherever_slack_shows_them(
+    tmp_path: Path, title: str
+) -> None:
+    """The card, its update, the listing and the private answers, as bolt and slack_sdk
+    really post them: the title neither formats nor links, and breaks no line in public."""
+    async with running(tmp_path) as rig:
+        await rig.command(f'/meet "{title}" in 10m')
+        [card] = await rig.slack.wait_for("chat.postMessage")
+        [made] = await rig.slack.wait_for_responses()
+        [join] = _join_urls(card.params["blocks"])
+        [host] = host_links(rig)
+        assert forgeries(card.params, title, {join}) == []
+        assert forgeries(made, title, {host}, collapse=False) == []  # prose keeps the text
+
+        await rig.command("/meet list")
+        [_, listing] = await rig.slack.wait_for_responses(2)
+        assert forgeries(listing, title, {join}) == []
+
+        meeting_id = next(
+            e["value"]
+            for b in card.params["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e.get("value")
+        )
+        await rig.command(f"/meet cancel {meeting_id}")
+        [update] = await rig.slack.wait_for("chat.update")
+        assert forgeries(update.params, title, set()) == []
+        [*_, cancelled] = await rig.slack.wait_for_responses(3)
+        assert forgeries(cancelled, title, set(), collapse=False) == []
+        assert block_problems(rig.slack.api) == []
 
 
 async def test_bad_signature_and_stale_timestamp_are_refused(tmp_path: Path) -> None:
@@ -163,7 +223,7 @@ async def test_slack_errors_become_a_private_note_with_the_join_link(tmp_path: P
         await rig.command("/meet Private room in 10m")
         [reply] = await rig.slack.wait_for_responses()
         assert "invite it with /invite @convene" in reply["text"]
-        assert "meet.jit.si" in reply["text"]
+        assert "meet.jit.si" in reply["text"]  # as text: only the card's button is a link
 
 
 async def test_rate_limited_post_is_retried_after_retry_after(tmp_path: Path) -> None:

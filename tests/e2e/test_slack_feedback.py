@@ -228,3 +228,25 @@ async def test_command_text_is_unescaped_once_and_mentions_stay(tmp_path: Path) 
         assert "With <@URAJ>" in blocks
         listing = await say(rig, "/meet list")
         assert "Q&amp;A &lt;v2&gt; &amp;lt;" in json.dumps(listing["blocks"])
+
+
+async def test_the_comment_form_names_the_title_only_in_the_meetings_own_channel(
+    tmp_path: Path,
+) -> None:
+    """A button's value is user-controlled: an id sent from another channel opens a form
+    that says "meeting <id>", so the title is not shown to whoever knows the id."""
+    async with running(tmp_path) as rig:
+        meeting_id = await ended_meeting(rig, "Secret merger")
+        payload = emu.action_payload(
+            "feedback_comment",
+            meeting_id,
+            response_url=rig.slack.response_url_for("elsewhere"),
+            channel="COTHER",
+            user="URAJ",
+            block_id="feedback",
+        )
+        await rig.client.interaction(payload)
+        [opened] = await rig.slack.wait_for("views.open")
+        view = opened.params["view"]
+        shown = json.dumps(json.loads(view) if isinstance(view, str) else view)
+        assert "Secret merger" not in shown and f"meeting {meeting_id}" in shown

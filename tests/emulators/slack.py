@@ -16,7 +16,9 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -369,9 +371,16 @@ def view_payload(
 class SlackClient:
     """Sends what Slack would send to convene's /slack/events, signed like Slack does."""
 
-    def __init__(self, session: aiohttp.ClientSession, events_url: str) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        events_url: str,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """`clock`: the app's clock, which convene judges the signing window by."""
         self.session = session
         self.events_url = events_url
+        self.clock = clock
 
     async def post(
         self,
@@ -382,7 +391,8 @@ class SlackClient:
         timestamp: int | None = None,
         signature: str | None = None,
     ) -> tuple[int, str]:
-        stamp = int(time.time()) if timestamp is None else timestamp
+        now = self.clock().timestamp() if self.clock is not None else time.time()
+        stamp = int(now) if timestamp is None else timestamp
         headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": str(stamp),

@@ -1,9 +1,15 @@
-"""Generated slash commands, button clicks and form submissions, correctly signed, sent
-through convene's real `POST /slack/events` (the Slack rig: real aiohttp, bolt and
-slack_sdk against the loopback Slack emulator).
+"""Generated requests against convene's real HTTP server (the Slack rig: real
+aiohttp, bolt and slack_sdk against the loopback Slack emulator).
 
-Whatever arrives, convene never answers with a 5xx, keeps answering afterwards, and
-every refusal the user sees is a single plain sentence, never a traceback.
+First, slash commands, button clicks and form submissions, correctly signed (at the
+app's clock), through `POST /slack/events`: whatever arrives, convene never answers
+with a 5xx, keeps answering afterwards, and every refusal the user sees is a single
+plain sentence, never a traceback.
+
+Then every route (/slack/events, /slack/install, /slack/oauth_redirect, the three
+provider webhooks, /healthz) with unsigned, mis-signed, stale, oversized and deeply
+nested requests: never a 5xx, never a traceback or a secret in the log, and a log
+that does not grow with the number of requests.
 
 The rig runs on its own event loop in a thread for the whole test, so hypothesis's
 examples (plain synchronous calls) all hit one running server.
@@ -13,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import threading
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +33,23 @@ from hypothesis import strategies as st
 
 from adapters.slack import modal, render
 from bot.service import OOPS
+from tests.e2e.hostile import (
+    EYESON_KEY,
+    NESTED,
+    OAUTH,
+    OVERSIZED,
+    SECRETS,
+    WEBHOOKS,
+    WHEREBY_SECRET,
+    eyeson_headers,
+    metered_path,
+    problems_in_log,
+    send,
+    slack_headers,
+    unix,
+    warnings_and_worse,
+    whereby_headers,
+)
 from tests.e2e.slack_rig import Rig, running
 from tests.emulators import slack as emu
 
@@ -103,8 +128,18 @@ class LoopThread:
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[LoopThread, Rig]]:
+    yield from live_rig(tmp_path)
+
+
+@pytest.fixture
+def live_everything(tmp_path: Path) -> Iterator[tuple[LoopThread, Rig]]:
+    """Every route on: Slack HTTP mode with OAuth, and all three provider webhooks."""
+    yield from live_rig(tmp_path, **OAUTH, **WEBHOOKS)
+
+
+def live_rig(tmp_path: Path, **overrides: Any) -> Iterator[tuple[LoopThread, Rig]]:
     loops = LoopThread()
-    context = running(tmp_path)
+    context = running(tmp_path, **overrides)
     rig = loops.run(context.__aenter__())
     try:
         yield loops, rig
@@ -132,6 +167,11 @@ def shown_to_users(rig: Rig) -> list[str]:
     texts = [str(r.get("text", "")) for r in rig.slack.responses]
     texts += [str(c.params.get("text", "")) for c in rig.slack.calls_to("chat.postEphemeral")]
     return texts
+
+
+def signed_now(rig: Rig) -> dict[str, int]:
+    """Sign at the app's clock: the one convene judges the 5-minute window by."""
+    return {"timestamp": unix(rig.clock())}
 
 
 def one_sentence(text: str) -> bool:
@@ -183,15 +223,15 @@ def test_generated_slack_requests_never_break_the_endpoint(
         response_url = rig.slack.response_url_for(len(statuses) + 1)
         if kind == "command":
             payload = emu.command_payload(text, response_url=response_url, raw=raw)
-            send(kind, rig.client.command(payload))
+            send(kind, rig.client.command(payload, **signed_now(rig)))
         elif kind == "action":
             clicked = emu.action_payload(
                 action_id, value, response_url=response_url, ephemeral=ephemeral
             )
-            send(kind, rig.client.interaction(clicked))
+            send(kind, rig.client.interaction(clicked, **signed_now(rig)))
         else:
             submitted = emu.view_payload(values, meta, callback_id=callback)
-            send(kind, rig.client.interaction(submitted))
+            send(kind, rig.client.interaction(submitted, **signed_now(rig)))
 
     one_request()
     loops.run(settle(rig))
@@ -205,7 +245,8 @@ def test_generated_slack_requests_never_break_the_endpoint(
 
     # Still answering: a plain command gets its card.
     before = len(rig.slack.calls_to("chat.postMessage"))
-    status, _ = loops.run(rig.command("/meet Retro at 16:00 for 30m"))
+    retro = emu.command_payload("Retro at 16:00 for 30m", response_url=rig.slack.response_url_for())
+    status, _ = loops.run(rig.client.command(retro, **signed_now(rig)))
     assert status == 200
     loops.run(rig.slack.wait_for("chat.postMessage", before + 1))
 
@@ -216,5 +257,155 @@ def test_malformed_form_metadata_is_not_a_server_error(
 ) -> None:
     loops, rig = live
     submitted = emu.view_payload({}, meta, callback_id=modal.CALLBACK_ID)
-    status, _ = loops.run(rig.client.interaction(submitted))
+    status, _ = loops.run(rig.client.interaction(submitted, **signed_now(rig)))
     assert status < 500
+
+
+# --- every route, hostile -------------------------------------------------------------
+
+ROUTES = [
+    ("POST", "/slack/events"),
+    ("GET", "/slack/install"),
+    ("GET", "/slack/oauth_redirect"),
+    ("POST", "/webhooks/whereby"),
+    ("POST", "/webhooks/eyeson"),
+    ("POST", "/webhooks/metered/{token}"),
+    ("GET", "/healthz"),
+    ("POST", "/healthz"),
+    ("GET", "/slack/events"),
+]
+AUTH = ["none", "garbage", "wrong-secret", "stale", "signed"]
+header_text = st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=80)
+json_values = st.recursive(
+    json_leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner)
+)
+# What a correctly signed request may carry here: only bodies convene must refuse
+# before bolt sees them (a signed body bolt can read is Slack's own, fuzzed above).
+hostile_bodies = st.one_of(
+    st.integers(65, 5_000).map(lambda n: b"[" * n),
+    st.integers(65, 5_000).map(lambda n: b'{"a":' * n),
+    st.integers(65, 5_000).map(lambda n: b"payload=" + b"%5B" * n),
+    st.just(OVERSIZED),
+    st.sampled_from([NESTED, b"payload=x", b"[1]", b"{", b"\xff\xfe"]),
+)
+any_bodies = st.one_of(
+    hostile_bodies,
+    st.binary(max_size=300),
+    st.text(max_size=300).map(str.encode),
+    json_values.map(lambda value: json.dumps(value).encode()),
+    st.text(max_size=100).map(lambda t: f"payload={quote(t)}".encode()),
+)
+queries = st.one_of(
+    st.just(""),
+    st.text(max_size=200).map(lambda t: "?" + quote(t, safe="=&")),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "code": st.text(max_size=40),
+            "state": st.text(max_size=40),
+            "error": st.text(max_size=40),
+        },
+    ).map(lambda q: "?" + urlencode(q)),
+    st.integers(2_000, 6_000).map(lambda n: "?state=" + "s" * n),
+)
+tokens = st.one_of(
+    st.text(max_size=40).map(lambda t: quote(t, safe="") or "x"),
+    st.just(metered_path().rsplit("/", 1)[1]),
+)
+
+
+def hostile_headers(rig: Rig, path: str, auth: str, body: bytes, junk: str) -> dict[str, str]:
+    """The headers of one request to `path`: none, garbage, or a signature that is
+    wrong, stale or right (at the app's clock)."""
+    now = unix(rig.clock())
+    if auth == "none":
+        return {}
+    if auth == "garbage":
+        return {
+            "X-Slack-Request-Timestamp": junk,
+            "X-Slack-Signature": junk,
+            "Whereby-Signature": junk,
+            "X-Eyeson-Signature": junk,
+            "X-Slack-Retry-Num": junk,
+        }
+    stamp = now - 3_600 if auth == "stale" else now
+    if path == "/slack/events":
+        secret = "wrong" if auth == "wrong-secret" else emu.SIGNING_SECRET
+        return slack_headers(body, stamp, secret=secret, content_type=junk or "application/json")
+    if path == "/webhooks/whereby":
+        secret = "wrong" if auth == "wrong-secret" else WHEREBY_SECRET
+        return whereby_headers(body, stamp, secret=secret)
+    if path == "/webhooks/eyeson":
+        return eyeson_headers(body, key="wrong" if auth == "wrong-secret" else EYESON_KEY)
+    return {}
+
+
+def refusal_reasons(answers: list[tuple[int, str, str]]) -> set[tuple[int, str]]:
+    """The distinct reasons convene gave in its refusals' short bodies."""
+    reasons = set()
+    for status, _, text in answers:
+        if text.startswith('{"ok": false'):
+            reasons.add((status, str(json.loads(text)["error"])))
+    return reasons
+
+
+def test_every_route_refuses_hostile_requests_without_5xx_or_a_log_flood(
+    live_everything: tuple[LoopThread, Rig], caplog: pytest.LogCaptureFixture
+) -> None:
+    loops, rig = live_everything
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    sent: list[tuple[str, str, bytes, dict[str, str]]] = []
+    answers: list[tuple[int, str, str]] = []
+
+    def one(method: str, path: str, body: bytes, headers: dict[str, str]) -> None:
+        status, text = loops.run(send(rig.session, method, rig.base + path, body, headers))
+        answers.append((status, f"{method} {path[:60]}", text))
+
+    @settings(
+        max_examples=200,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.data_too_large,
+        ],
+    )
+    @given(
+        route=st.sampled_from(ROUTES),
+        auth=st.sampled_from(AUTH),
+        data=st.data(),
+        junk=header_text,
+        query=queries,
+        token=tokens,
+    )
+    def one_request(
+        route: tuple[str, str], auth: str, data: st.DataObject, junk: str, query: str, token: str
+    ) -> None:
+        method, pattern = route
+        body = b""
+        if method == "POST":
+            body = data.draw(hostile_bodies if auth == "signed" else any_bodies)
+        if pattern.startswith("/webhooks/metered") and auth == "signed":
+            token = metered_path().rsplit("/", 1)[1]  # the right token; its room, then garbage
+            body = b'{"roomName": "standup-1a2b3c4d", "x": ' + body
+        path = pattern.replace("{token}", token) + (query if method == "GET" else "")
+        headers = hostile_headers(rig, pattern, auth, body, junk)
+        sent.append((method, path, body, headers))
+        one(method, path, body, headers)
+
+    one_request()
+    assert [a[:2] for a in answers if a[0] >= 500] == []
+    assert {400, 401, 413} <= {status for status, _, _ in answers}  # every refusal was reached
+    assert [a[1] for a in answers if any(secret in a[2] for secret in SECRETS)] == []
+    assert problems_in_log(caplog) == []
+
+    # Bounded: at most one line per distinct reason, and the same hostile traffic
+    # again adds none (the next minute's summary would be the only one).
+    lines = len(warnings_and_worse(caplog))
+    assert lines <= len(refusal_reasons(answers)), [r.getMessage() for r in caplog.records]
+    for method, path, body, headers in sent:
+        one(method, path, body, headers)
+    assert [a[:2] for a in answers if a[0] >= 500] == []
+    assert len(warnings_and_worse(caplog)) == lines

@@ -84,7 +84,9 @@ async def test_a_failed_card_keeps_the_meeting_and_gives_the_link_privately(
     h, emulator = whereby
     h.platform.fail_next.append(DeliveryError("the bot is not in this channel"))
     reply = await h.platform.run("/meet Retro in 1h")
-    assert reply.ok and "could not be posted" in reply.text and "Join link: http" in reply.text
+    assert reply.ok and "could not be posted" in reply.text
+    assert [note.link_label for note in reply.private] == ["Join", "Host link"]
+    assert reply.private[0].link and reply.private[0].link.startswith("https://")
     assert open_rooms(emulator) == 1  # kept: the meeting exists and will close on time
 
 

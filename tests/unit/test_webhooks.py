@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.providers.webhooks import (
     ProviderEvent,
+    WebhookMalformed,
     WebhookRejected,
     metered_webhook_token,
     verify_eyeson,
@@ -128,6 +129,26 @@ def test_whereby_rejects_a_signed_body_that_is_not_json() -> None:
     body = b"not json"
     with pytest.raises(WebhookRejected, match="JSON"):
         verify_whereby(whereby_headers(body), body, WB_SECRET, NOW)
+
+
+@pytest.mark.parametrize("stamp", [f" {T}", f"{T}.5", "\u0661\u0662\u0663", f"+{T}", "1_000"])
+def test_whereby_timestamps_are_plain_ascii_digits(stamp: str) -> None:
+    """int() would take " 12", "+12", "1_000" and other scripts' digits."""
+    body = whereby_event("room.session.ended")
+    digest = hmac.new(WB_SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
+    headers = {"Whereby-Signature": f"t={stamp},v1={digest.hexdigest()}"}
+    with pytest.raises(WebhookRejected, match="not a number"):
+        verify_whereby(headers, body, WB_SECRET, NOW)
+
+
+def test_signed_but_deeply_nested_bodies_are_malformed_not_a_crash() -> None:
+    """Signed Whereby/eyeson bodies of 50,000 `[` raised RecursionError."""
+    nested = b"[" * 50_000
+    with pytest.raises(WebhookMalformed):
+        verify_whereby(whereby_headers(nested), nested, WB_SECRET, NOW)
+    digest = hmac.new(EY_KEY.encode(), nested, hashlib.sha256).hexdigest()
+    with pytest.raises(WebhookMalformed):
+        verify_eyeson({"X-Eyeson-Signature": digest}, nested, EY_KEY)
 
 
 def test_rejection_messages_never_echo_secret_or_signature() -> None:
@@ -293,4 +314,32 @@ def test_metered_rejects_a_token_for_another_room() -> None:
 @pytest.mark.parametrize("body", [b"", b"{", b"[]", b'{"event": "meetingEnded"}'])
 def test_metered_rejects_malformed_bodies(body: bytes) -> None:
     with pytest.raises(WebhookRejected):
+        verify_metered(metered_webhook_token(MT_SECRET, "R"), body, MT_SECRET)
+
+
+@pytest.mark.parametrize(
+    "body", [b"[" * 50_000, b"{", b'{"roomName": "R", "x": ' + b"[" * 50_000, b"\xff"]
+)
+def test_metered_checks_the_token_before_it_parses_the_body(body: bytes) -> None:
+    """A wrong token is refused as a wrong token, whatever the body: it was never
+    parsed (the finding: 50,000 `[` and no token at all gave a RecursionError)."""
+    for forged in ("0" * 32, "not-a-token", metered_webhook_token(MT_SECRET, "other")):
+        with pytest.raises(WebhookRejected, match="token") as refused:
+            verify_metered(forged, body, MT_SECRET)
+        assert not isinstance(refused.value, WebhookMalformed)
+
+
+def test_metered_with_the_right_token_and_a_nested_body_is_malformed() -> None:
+    body = b'{"roomName": "R", "x": ' + b"[" * 50_000
+    with pytest.raises(WebhookMalformed):
+        verify_metered(metered_webhook_token(MT_SECRET, "R"), body, MT_SECRET)
+
+
+def test_metered_room_found_by_the_scan_must_be_the_room_parsed() -> None:
+    """A body that names the token's room somewhere, but another room where convene
+    reads it, is refused."""
+    body = json.dumps(
+        {"event": "meetingEnded", "roomName": "victim", "participant": {"room": "R"}}
+    ).encode()
+    with pytest.raises(WebhookRejected, match="does not match"):
         verify_metered(metered_webhook_token(MT_SECRET, "R"), body, MT_SECRET)
