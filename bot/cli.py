@@ -114,4 +114,3 @@ def _load_dotenv() -> None:
     from dotenv import load_dotenv
 
     load_dotenv(override=False)
-

@@ -2,7 +2,10 @@
 
 Free titles are the leading words before the first clause that reads cleanly, so
 "Lunch in the park" stays a title while "Retro at 25:00" is reported: a clause
-whose first word starts with a digit was clearly meant as a time or length.
+whose first word starts with a digit was clearly meant as a time or length. Time
+words are never folded into a title: a day that ends the title is the start's day
+("Retro friday at 3pm"), and any other time word there is refused by name
+(bot.titles). Start phrases are read by bot.timeread and placed by bot.timeplace.
 Errors are one sentence naming the bad words plus an example that parses.
 """
 
@@ -10,35 +13,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from typing import TypeVar
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
+from bot import rules, subcommands, timeplace, timeread, titles
 from bot import timeparse as tp
-from bot.models import Weekly
+from bot import timewords as tw
+from bot.models import Rule
 from bot.requests import (
-    CancelMeeting,
-    Configure,
     CreateMeeting,
     CreateSeries,
-    EndMeeting,
-    FeedbackSummary,
     GrammarError,
-    Help,
-    ListMeetings,
-    OpenScheduleForm,
-    PauseSeries,
-    RateMeeting,
     Request,
-    ResendHost,
-    ResumeSeries,
-    SetTimezone,
-    SkipOccurrence,
 )
 
-__all__ = ["parse", "parse_day", "parse_duration", "parse_remind", "parse_rule", "parse_when"]
+__all__ = [
+    "parse",
+    "parse_day",
+    "parse_duration",
+    "parse_remind",
+    "parse_rule",
+    "parse_slot",
+    "parse_when",
+]
 
 T = TypeVar("T")
 
@@ -46,7 +45,6 @@ _QUOTES = '"“”„«»'
 _PREFIX = re.compile(r"\s*/meet(?=\s|$)", re.IGNORECASE)
 _PLATFORM_MENTION = re.compile(r"<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>")
 _PLAIN_MENTION = re.compile(r"@([^\s<>@|,]+)")
-_CONFIG_KEYS = ("provider", "reminder", "length", "feedback")
 _NOFEEDBACK = ("nofeedback", "no-feedback")
 
 
@@ -57,12 +55,13 @@ _NOFEEDBACK = ("nofeedback", "no-feedback")
 class _Clause:
     """One clause after the title, with the words it was read from for error messages."""
 
-    kind: str  # when | length | remind | with | nofeedback | every
+    kind: str  # when | length | remind | with | nofeedback | every | ends
     text: str
-    when: tp.When | None = None
+    when: timeread.When | None = None
     span: timedelta | None = None
     people: tuple[str, ...] = ()
-    rule: Weekly | None = None
+    rule: Rule | None = None
+    end: rules.End | None = None  # 'until jun 30' or 'for 10 times' after other clauses
 
 
 def _after_keyword(
@@ -107,14 +106,18 @@ def _clause_at(words: Sequence[str], i: int, ctx: tp.Ctx) -> tuple[int, _Clause]
         return 1, _Clause("nofeedback", words[i])
     if got := _after_keyword(words, i, ctx, "with", _read_people):
         return got[0], _Clause("with", got[1], people=got[2])
+    if end := rules.read_end(words, i, ctx):
+        return end[0], _Clause("ends", end[1].text, end=end[1])
     for keyword, kind in (("for", "length"), ("remind", "remind")):
         read = tp.read_length if kind == "length" else tp.read_reminder
         if span := _after_keyword(words, i, ctx, keyword, read):
             return span[0], _Clause(kind, span[1], span=span[2])
-    if rule := _after_keyword(words, i, ctx, "every", tp.read_rule):
-        return rule[0], _Clause("every", rule[1], rule=rule[2])
-    if when := tp.read_when(words, i, ctx):
-        return when[0], _Clause("when", when[1].text, when=when[1])
+    if words[i].lower() == "every" and (got_rule := rules.read_rule(words, i + 1, ctx)):
+        used, rule = got_rule
+        return 1 + used, _Clause("every", " ".join(words[i : i + 1 + used]), rule=rule)
+    if when := timeread.read_when(words, i, ctx):
+        kind = "day" if when[1].day_only else "when"
+        return when[0], _Clause(kind, when[1].text, when=when[1])
     return None
 
 
@@ -137,33 +140,62 @@ class _Draft:
             self.people.extend(p for p in clause.people if p not in self.people)
         elif clause.kind in self.clauses:
             first = self.clauses[clause.kind].text
-            kind = "rule" if clause.kind == "every" else "time"
+            kind = "rule" if clause.kind in ("every", "ends") else "time"
             shown = f"{tp.show(first)} and {tp.show(clause.text)}"
             raise ctx.fail(f"You gave {shown}; I need just one.", kind)
         else:
             self.clauses[clause.kind] = clause
 
 
-def _create(title: str | None, words: Sequence[str], ctx: tp.Ctx) -> Request:
-    """Title words until the first clause, then nothing but clauses."""
+def _create(title: str | None, raw: Sequence[str], ctx: tp.Ctx) -> Request:
+    """Title words until the first clause, then nothing but clauses. While the title
+    runs, a day without a time ("friday") or "now" is left to bot.titles: it belongs to
+    the start only when it ends the title ("Retro friday at 3pm", not "Friday demo")."""
+    words = [tw.clean(w) for w in raw]
     free = title is None
     draft = _Draft(title or "")
-    title_words: list[str] = []
+    title_end = len(words)
     i = 0
     while i < len(words):
         got = _clause_at(words, i, ctx)
+        if got is not None and free and (got[1].kind == "day" or _is_now(got[1])):
+            got = None
         if got is not None:
-            free = False
+            if free:
+                title_end, free = i, False
             draft.add(got[1], ctx)
             i += got[0]
         elif free:
-            title_words.append(words[i])
             i += 1
         else:
             raise _trailing(words, i, ctx)
     if title is None:
-        draft.title = " ".join(title_words)
+        after = " ".join(raw[title_end:])
+        end, start = titles.settle(words, raw, title_end, after, ctx, lambda t: _works(t, ctx))
+        draft.title = " ".join(raw[:end]).rstrip(",;:-–— ")
+        if start is not None:
+            kind = "day" if start.day_only else "when"
+            draft.add(_Clause(kind, start.text, when=start), ctx)
     return _finish(draft, ctx)
+
+
+def _is_now(clause: _Clause) -> bool:
+    return clause.when is not None and clause.when.instant
+
+
+def _works(text: str, ctx: tp.Ctx) -> bool:
+    """Whether a suggestion parses; suggestions inside it are not built (probe)."""
+    if ctx.probe:
+        return False
+    probe = replace(ctx, probe=True)
+    try:
+        if ctx.option:
+            _slot(text, probe)
+        else:
+            _parse(text, probe)
+    except (GrammarError, ValueError, OverflowError, IndexError, KeyError):
+        return False
+    return True
 
 
 def _trailing(words: Sequence[str], i: int, ctx: tp.Ctx) -> GrammarError:
@@ -189,17 +221,21 @@ def _trailing(words: Sequence[str], i: int, ctx: tp.Ctx) -> GrammarError:
 def _finish(draft: _Draft, ctx: tp.Ctx) -> Request:
     """A one-off meeting, or a series when 'every' was given (which takes fewer clauses)."""
     c = draft.clauses
+    _merge_day(c, ctx)
     every = c.get("every")
     length = c["length"].span if "length" in c else None
     if every is None or every.rule is None:
-        when = c["when"].when if "when" in c else None
+        if "ends" in c:
+            raise ctx.fail(f"{tp.show(c['ends'].text)} goes with a repeating meeting.", "rule")
+        reading = _reading(c.get("when"), draft.title, ctx)
         return CreateMeeting(
             title=draft.title,
-            start=tp.resolve(when, ctx) if when else None,
-            duration=length,
+            start=reading.start,
+            duration=_length(reading, c, ctx),
             remind=c["remind"].span if "remind" in c else None,
             invitees=tuple(draft.people),
             feedback=draft.feedback,
+            note=reading.note,
         )
     extra = [c[k].text for k in ("when", "remind") if k in c]
     if draft.people:
@@ -209,102 +245,50 @@ def _finish(draft: _Draft, ctx: tp.Ctx) -> Request:
             f"A repeating meeting takes only a length and nofeedback, not {tp.show(extra[0])}.",
             "rule",
         )
-    return CreateSeries(draft.title, every.rule, length, draft.feedback)
+    end = c["ends"].end if "ends" in c else None
+    rule = rules.with_end(every.rule, end, ctx) if end else every.rule
+    return CreateSeries(draft.title, rule, length, draft.feedback)
 
 
-# ---- subcommands ---------------------------------------------------------------------
-
-_SINGLE: dict[str, Callable[[], Request]] = {
-    "schedule": OpenScheduleForm,
-    "list": ListMeetings,
-    "help": Help,
-}
-_WITH_ID: dict[str, tuple[Callable[[str], Request], str]] = {
-    "end": (EndMeeting, "4F2K"),
-    "cancel": (CancelMeeting, "4F2K"),
-    "host": (ResendHost, "4F2K"),
-    "feedback": (FeedbackSummary, "4F2K"),
-    "pause": (PauseSeries, "standup"),
-    "resume": (ResumeSeries, "standup"),
-    "skip": (SkipOccurrence, "standup"),
-}
-# Words that are commands of the `convene` program, not of /meet: alone, they are
-# far more likely a mistaken command than a meeting's title.
-_ELSEWHERE = {
-    "providers": "/meet config shows this workspace's provider",
-    "provider": "/meet config shows this workspace's provider",
-    "check": "an operator runs `convene check` to test the provider's key",
-    "every": "a series needs days and a time",
-    "remind": "a reminder belongs after a meeting's time",
-}
+def _merge_day(c: dict[str, _Clause], ctx: tp.Ctx) -> None:
+    """A day and a time given apart ("tomorrow for 1h at 10") make one start."""
+    day = c.pop("day", None)
+    if day is None or day.when is None:
+        return
+    clause = c.get("when")
+    if clause is None or clause.when is None:
+        c["when"] = day
+        return
+    when = clause.when
+    if when.day is not None or when.delta is not None or when.instant:
+        shown = f"{tp.show(clause.text)} and {tp.show(day.text)}"
+        raise ctx.fail(f"You gave {shown}; I need just one.")
+    text = f"{day.text} {clause.text}"
+    c["when"] = _Clause("when", text, when=replace(when, day=day.when.day, text=text))
 
 
-def _subcommand(words: Sequence[str], ctx: tp.Ctx) -> Request | None:
-    """A subcommand only when its word comes with the right number of arguments."""
-    head, n = words[0].lower(), len(words)
-    if head in _ELSEWHERE and n == 1:
-        raise ctx.fail(
-            f'"{words[0]}" on its own is not a /meet command ({_ELSEWHERE[head]}; '
-            f'/meet help lists them); to title a meeting "{words[0]}", quote it.',
-            example=f'/meet "{words[0]}" in 1h',
-        )
-    if head in _SINGLE and n == 1:
-        return _SINGLE[head]()
-    if head in _WITH_ID:
-        make, sample = _WITH_ID[head]
-        if n == 1:
-            what = "series" if sample == "standup" else "meeting"
-            raise ctx.fail(f'"{head}" needs a {what} id.', example=f"/meet {head} {sample}")
-        if n == 2:
-            return make(words[1])
-        if head == "skip" and n == 3:
-            day = _skip_day(words[2], ctx)
-            return SkipOccurrence(words[1], day) if day else None
-    if head == "rate" and n >= 3 and words[2].isdigit():
-        if not 1 <= int(words[2]) <= 5:
-            raise ctx.fail("A rating goes from 1 to 5.", example=f"/meet rate {words[1]} 4")
-        return RateMeeting(words[1], int(words[2]), " ".join(words[3:]))
-    if head == "tz":
-        if n == 1:
-            raise ctx.fail('"tz" needs a time zone name.', "tz")
-        if n == 2:
-            return SetTimezone(_zone(words[1], ctx))
-    if head == "config":
-        key = words[1].lower() if n > 1 else ""
-        if n == 1:
-            return Configure()
-        if key in _CONFIG_KEYS and n == 2:
-            value = {"provider": "jitsi", "feedback": "on"}.get(key, "10m")
-            raise ctx.fail(f'"config {key}" needs a value.', example=f"/meet config {key} {value}")
-        if key in _CONFIG_KEYS and n == 3:
-            return Configure(key, words[2])
-    return None
+def _reading(clause: _Clause | None, title: str, ctx: tp.Ctx) -> timeplace.Reading:
+    """Where the start lands; a day alone is refused, since "friday" is not yet a time."""
+    if clause is None or clause.when is None:
+        return timeplace.Reading(None)
+    when = clause.when
+    if when.day_only:
+        fragment = f"{when.text} at 15:00"
+        candidates = [fragment] if ctx.option else [f"/meet {title or 'Design review'} {fragment}"]
+        example = next((c for c in candidates if _works(c, ctx)), None)
+        raise ctx.fail(f"{tp.show(when.text)} needs a time of day too.", "date", example)
+    return timeplace.place(when, ctx)
 
 
-def _skip_day(word: str, ctx: tp.Ctx) -> date | None:
-    """The local date to skip; a weekday means its next date, today included."""
-    day = tp.read_day(word)
-    if day is None:
-        if tp.tried(word):
-            raise ctx.fail(f"I couldn't read {tp.show(word)} as a date.", "day")
-        return None
-    on = tp.day_date(day, ctx.today)
-    if on < ctx.today:
-        raise ctx.fail(f"{tp.show(word)} is in the past.", "day")
-    return on
-
-
-@cache
-def _zone_names() -> dict[str, str]:
-    return {name.lower(): name for name in available_timezones()}
-
-
-def _zone(name: str, ctx: tp.Ctx) -> str:
-    """The canonical IANA name for a zone typed in any letter case."""
-    zone = _zone_names().get(name.lower())
-    if zone is None:
-        raise ctx.fail(f"I don't know the time zone {tp.show(name)}.", "tz")
-    return zone
+def _length(reading: timeplace.Reading, c: dict[str, _Clause], ctx: tp.Ctx) -> timedelta | None:
+    """The length given with "for", or by a range's end; not both."""
+    length = c["length"].span if "length" in c else None
+    if reading.end is None or reading.start is None:
+        return length
+    if length is not None:
+        shown = f"{tp.show(c['when'].text)} and {tp.show(c['length'].text)}"
+        raise ctx.fail(f"You gave a range and a length, {shown}; I need just one.", "length")
+    return reading.end - reading.start
 
 
 # ---- entry points --------------------------------------------------------------------
@@ -328,7 +312,7 @@ def _parse(text: str, ctx: tp.Ctx) -> Request:
     words = text.split()
     if not words:
         return CreateMeeting()
-    return _subcommand(words, ctx) or _create(None, words, ctx)
+    return subcommands.read(words, ctx) or _create(None, words, ctx)
 
 
 def _guarded(run: Callable[[], T], text: str, ctx: tp.Ctx, kind: str) -> T:
@@ -351,12 +335,10 @@ def _whole(
     text: str, ctx: tp.Ctx, kind: str, what: str, read: Callable[[list[str]], tuple[int, T] | None]
 ) -> T:
     """Run a reader that must consume every word of an option value."""
-    words = text.split()
+    words = tw.tokens(text)
     if not words:
         raise ctx.fail(f"I need {what} here, but the value was empty.", kind)
     got = _guarded(lambda: read(words), text, ctx, kind)
-    if got is None and tp.read_day(words[-1]) and kind == "time":
-        raise ctx.fail(f"{tp.show(text)} needs a time of day too.", kind)
     if got is None:
         raise ctx.fail(f"I couldn't read {tp.show(text)} as {what}.", kind)
     used, value = got
@@ -365,11 +347,32 @@ def _whole(
     return value
 
 
+def parse_slot(text: str, *, now: datetime, tz: ZoneInfo) -> timeplace.Reading:
+    """A start on its own, ranges and zones included ('tomorrow 3pm-4pm', 'at 9am EST'):
+    UTC start (never None), the range's end if one was given, and a DST note for the reply."""
+    return _slot(text, tp.make_ctx(now, tz, option=True))
+
+
+def _slot(text: str, ctx: tp.Ctx) -> timeplace.Reading:
+    when = _whole(text, ctx, "time", "a time", lambda w: timeread.read_when(w, 0, ctx))
+    reading = _guarded(
+        lambda: _reading(_Clause("when", text, when=when), "", ctx), text, ctx, "time"
+    )
+    return reading if reading.start else replace(reading, start=ctx.now)
+
+
 def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
-    """A start time on its own ('tomorrow 9am', 'in 20m', '2026-12-01 14:00'), as UTC."""
+    """A start time on its own ('tomorrow 9am', 'in 20m', '2026-12-01 14:00'), as UTC.
+    It returns a start only, so a range is refused here; parse_slot reads ranges."""
     ctx = tp.make_ctx(now, tz, option=True)
-    when = _whole(text, ctx, "time", "a time", lambda w: tp.read_when(w, 0, ctx))
-    return _guarded(lambda: tp.resolve(when, ctx), text, ctx, "time")
+    reading = _slot(text, ctx)
+    if reading.end is not None:
+        sentence = (
+            f"{tp.show(text)} is a range; give its start here and its length as the duration."
+        )
+        raise ctx.fail(sentence, example="tomorrow at 15:00")
+    assert reading.start is not None
+    return reading.start
 
 
 def parse_duration(text: str) -> timedelta:
@@ -384,20 +387,17 @@ def parse_remind(text: str) -> timedelta:
     )
 
 
-def parse_rule(text: str) -> Weekly:
-    """A weekly rule on its own ('weekday at 9:30', 'mon,wed,fri at 10:00', 'day at 8:00')."""
-    return _whole(text, _OPTION_CTX, "rule", "days and a time", _after("every", tp.read_rule))
+def parse_rule(text: str) -> Rule:
+    """A rule on its own, the words after `every` ('weekday at 9:30', 'other week on tue
+    at 10:00', 'first mon at 17:00 until jun 30'); anchored when the series is made."""
+    return _whole(text, _OPTION_CTX, "rule", "days and a time", _after("every", rules.read_rule))
 
 
 def parse_day(text: str, *, now: datetime, tz: ZoneInfo) -> date:
-    """A day on its own ('2026-12-01', 'tomorrow', 'mon'), as the user's local date."""
+    """A day on its own ('2026-12-01', 'tomorrow', 'mon', 'dec 24'), as the user's local date."""
     ctx = tp.make_ctx(now, tz, option=True)
 
-    def read(words: list[str]) -> tuple[int, date] | None:
-        day = _skip_day(words[0], ctx)
-        return (1, day) if day else None
-
-    return _whole(text, ctx, "day", "a date", read)
+    return _whole(text, ctx, "day", "a date", lambda words: subcommands.skip_day(words, ctx))
 
 
 _OPTION_CTX = tp.Ctx(datetime(2000, 1, 1, tzinfo=UTC), ZoneInfo("UTC"), option=True)

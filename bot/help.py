@@ -2,8 +2,14 @@
 
 HELP = """\
 /meet                                  start a meeting now
-/meet Design review at 15:00 for 45m   schedule one (also: in 20m, tomorrow 9am, mon 10:30,
-                                       2026-12-01 14:00; add remind 15m, with @ana @raj)
+/meet Design review at 15:00 for 45m   schedule one; add remind 15m, with @ana @raj
+  when:   at 3pm · at 10 (10:00; 1 to 6 need am/pm) · 15h30 · noon · in 20m · in 2 days at 10
+          tomorrow 9am · mon 10:30 · this fri at 4pm · next fri at 4pm (Friday of next week)
+          dec 3 at 3pm · 3 dec · december 3rd (no year: the next one) · 2026-12-01 14:00
+  span:   3pm-4pm · 15:00–16:30 · from 3pm to 4:30pm · for 1h30 · for 1 hour 30 minutes
+  zone:   at 9am America/New_York · 9am EST · 15:00 UTC+2 (name the zone for IST, BST)
+  words that look like a time are read or refused, never put in the title:
+  quote such a title: /meet "Budget 2028" at 15:00
 /meet Standup every weekday at 9:30 for 15m   post a fresh link on a schedule
 /meet Retro at 16:00 nofeedback        no feedback prompt afterwards
 /meet schedule                         open the scheduling form

@@ -163,5 +163,3 @@ class RefusalLog:
             )
             self._pending.clear()
             self._last_summary = now
-
-

@@ -7,7 +7,7 @@ happens only at the edges (grammar in, rendering out).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 
@@ -95,13 +95,47 @@ class Meeting:
         return self.end - self.start
 
 
-@dataclass(frozen=True)
-class Weekly:
-    """A recurrence: local wall-clock time on a set of weekdays (0 = Monday)."""
+RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # RFC 5545 weekday codes, 0 = Monday
 
-    days: frozenset[int]
+
+@dataclass(frozen=True)
+class Rule:
+    """A recurrence: an RFC 5545 RRULE over local dates, at a local wall time.
+
+    The RRULE (`FREQ=WEEKLY;INTERVAL=2;BYDAY=TU`) says which local dates; the wall
+    time becomes UTC per date (bot.recurrence), so DST never moves a meeting.
+    `anchor` is DTSTART's local date, the first occurrence: INTERVAL and COUNT count
+    from it, so it is fixed when the series is created. A rule just read may carry
+    an end that needs that day (`until_day`: "until jun 30", the first such day from
+    creation on; `lasts`: "for 6 weeks" from the first meeting); anchoring writes
+    them into the RRULE as UNTIL. bot.rules reads and describes rules; bot.recurrence
+    writes them (with dateutil) and gives their dates.
+    """
+
+    rrule: str
     hour: int
     minute: int
+    anchor: date | None = None
+    until_day: tuple[int, int] | None = None  # (month, day)
+    lasts: tuple[int, str] | None = None  # (6, "weeks") or (3, "months")
+
+    @property
+    def parts(self) -> dict[str, str]:
+        """The RRULE's parts by name ("FREQ" -> "WEEKLY")."""
+        pairs = (part.partition("=") for part in self.rrule.split(";"))
+        return {name: value for name, _, value in pairs if value}
+
+    @property
+    def days(self) -> frozenset[int]:
+        """The weekdays (0 = Monday) of a daily or plain weekly rule; empty otherwise."""
+        parts = self.parts
+        if parts.get("FREQ") == "DAILY" and "INTERVAL" not in parts:
+            return frozenset(range(7))
+        codes = parts.get("BYDAY", "").split(",") if parts.get("FREQ") == "WEEKLY" else []
+        return frozenset(RRULE_DAYS.index(c) for c in codes if c in RRULE_DAYS)
+
+
+Weekly = Rule  # the earlier name of the rule type, still imported by bot.requests
 
 
 @dataclass(frozen=True)
@@ -112,7 +146,7 @@ class Series:
     channel_id: str
     owner_id: str
     title: str
-    rule: Weekly
+    rule: Rule
     tz: str
     length: timedelta
     provider: str

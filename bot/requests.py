@@ -21,6 +21,9 @@ class CreateMeeting:
     remind: timedelta | None = None  # None means the workspace default
     invitees: tuple[str, ...] = ()
     feedback: bool = True
+    # How the words were read when that needs saying ("02:30 does not exist on Sun 28 Mar
+    # in Europe/Berlin (clocks go forward), so it starts at 03:00."); the reply appends it.
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ still be running, and otherwise skipped with a log line.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
-from itertools import islice
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import rules
 from bot.claims import Retry
 from bot.core import Core
 from bot.lifecycle import Lifecycle
@@ -23,7 +23,14 @@ from bot.messages import ListItem, Notice, NoticeKind, Reply
 from bot.models import Caller, MeetingStatus, Place, Series, SeriesStatus
 from bot.providers import ProviderNotConfigured
 from bot.providers.errors import ProviderError, RateLimited, Unavailable
-from bot.recurrence import next_starts, series_occurrences
+from bot.recurrence import (
+    anchored,
+    has_ended,
+    left,
+    next_starts,
+    series_occurrences,
+    until_date,
+)
 from bot.requests import CreateSeries
 from bot.rooms import MeetingPlan, meeting_title, open_meeting
 from bot.timefmt import duration
@@ -35,7 +42,6 @@ log = logging.getLogger(__name__)
 
 MIN_LEAD = timedelta(minutes=1)
 FIRST_RETRY = timedelta(seconds=15)
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class SeriesManager:
@@ -58,7 +64,7 @@ class SeriesManager:
             channel_id=caller.channel_id,
             owner_id=caller.user_id,
             title=meeting_title(request.title, "Meeting"),
-            rule=request.rule,
+            rule=anchored(request.rule, core.clock(), zone),
             tz=zone.key,
             length=request.duration or settings.default_length,
             provider=settings.provider,
@@ -69,11 +75,20 @@ class SeriesManager:
         missing = core.providers.missing(series.provider)
         if missing:
             return Reply(str(ProviderNotConfigured(series.provider, missing)), ok=False)
+        until = until_date(series.rule)
+        if until is not None and has_ended(series, core.clock()):
+            today = core.clock().astimezone(zone).date()
+            return Reply(
+                f"“{series.title}” ({rules.describe(series.rule)}) would hold no meeting: "
+                f"it ends on {rules.describe_day(until, today)}, before the first one. "
+                "Give an end that is still ahead.",
+                ok=False,
+            )
         series_rows.insert_series(core.db, series)
         self.plan(series)
         return Reply(
-            f"“{series.title}” {describe_rule(series)} for {duration(series.length)} "
-            f"(id {series.id}). Next: {'; '.join(self.upcoming(series, zone))}. "
+            f"“{series.title}” {describe_rule(series, core.clock())}; "
+            f"{duration(series.length)} each (id {series.id}). {self.next_text(series, zone)} "
             "convene posts a fresh link "
             f"{duration(self._lead(series))} before each; stop it with /meet cancel {series.id}."
         )
@@ -83,24 +98,34 @@ class SeriesManager:
             self.core.db, caller.platform, caller.workspace_id, caller.channel_id
         )
         now = self.core.clock()
-        return [
-            ListItem(
-                id=series.id,
-                title=series.title,
-                start=now,
-                end=now,
-                status=series.status.value,
-                join_url=None,
-                local_when=describe_rule(series),
-                is_series=True,
-                next_occurrences=tuple(self.upcoming(series, zone)),
+        items = []
+        for series in found:
+            ended = series.status is SeriesStatus.ACTIVE and has_ended(series, now)
+            items.append(
+                ListItem(
+                    id=series.id,
+                    title=series.title,
+                    start=now,
+                    end=now,
+                    status="ended" if ended else series.status.value,
+                    join_url=None,
+                    local_when=describe_rule(series, now),
+                    is_series=True,
+                    next_occurrences=tuple(self.upcoming(series, zone)),
+                )
             )
-            for series in found
-        ]
+        return items
 
     def upcoming(self, series: Series, zone: ZoneInfo, count: int = 3) -> list[str]:
         local = [start.astimezone(zone) for start in next_starts(series, self.core.clock(), count)]
         return [f"{s:%a} {s.day} {s:%b %H:%M}" for s in local]
+
+    def next_text(self, series: Series, zone: ZoneInfo) -> str:
+        """The coming dates in the reader's zone, or that the series has ended."""
+        coming = self.upcoming(series, zone)
+        if not coming:
+            return "It has ended: no meetings are left."
+        return f"Next: {'; '.join(coming)}."
 
     def find(self, caller: Caller, series_id: str) -> Series | None:
         series = series_rows.get_series(self.core.db, series_id.strip().lower())
@@ -115,20 +140,22 @@ class SeriesManager:
         series, refusal = self._owned(caller, series_id, "skip a meeting of")
         if series is None:
             return refusal
-        days = [d for d, _ in islice(series_occurrences(series, self.core.clock()), 60)]
-        target = day or (days[0] if days else None)
-        if target is None or target not in days:
+        now = self.core.clock()
+        target = day or next((d for d, _ in series_occurrences(series, now)), None)
+        if target is None or not _falls_on(series, target, now):
             return Reply(
-                f"“{series.title}” has no meeting on {target or 'the coming days'} to skip.",
+                f"“{series.title}” ({describe_rule(series, now)}) has no meeting on "
+                f"{_day_text(target) if target else 'the coming days'} to skip.",
                 ok=False,
             )
         series_rows.add_skip(self.core.db, series.id, target)
         updated = series_rows.get_series(self.core.db, series.id) or series
         self.plan(updated)
         zone = self.core.zone_for(caller)
+        counted = " (it still counts as one of the times)" if left(series, now) is not None else ""
         return Reply(
-            f"Skipping “{series.title}” on {target:%a} {target.day} {target:%b}. "
-            f"Next: {'; '.join(self.upcoming(updated, zone))}."
+            f"Skipping “{series.title}” on {_day_text(target)}{counted}; "
+            f"{describe_rule(updated, now)}. {self.next_text(updated, zone)}"
         )
 
     def pause(self, caller: Caller, series_id: str) -> Reply:
@@ -147,7 +174,11 @@ class SeriesManager:
         resumed = series_rows.get_series(self.core.db, series.id) or series
         self.plan(resumed)
         zone = self.core.zone_for(caller)
-        return Reply(f"Resumed “{series.title}”. Next: {'; '.join(self.upcoming(resumed, zone))}.")
+        now = self.core.clock()
+        return Reply(
+            f"Resumed “{series.title}”, {describe_rule(resumed, now)}. "
+            f"{self.next_text(resumed, zone)}"
+        )
 
     async def cancel(self, caller: Caller, series_id: str) -> Reply:
         series, refusal = self._owned(caller, series_id, "cancel")
@@ -279,12 +310,30 @@ def _job_id(series_id: str) -> str:
     return f"series:{series_id}"
 
 
-def describe_rule(series: Series) -> str:
-    days = series.rule.days
-    if days == frozenset(range(5)):
-        which = "every weekday"
-    elif days == frozenset(range(7)):
-        which = "every day"
-    else:
-        which = "every " + ", ".join(DAY_NAMES[d] for d in sorted(days))
-    return f"{which} at {series.rule.hour:02d}:{series.rule.minute:02d} {series.tz}"
+def _falls_on(series: Series, day: date, now: datetime) -> bool:
+    """Whether the series has a meeting still to come on local `day`."""
+    since = max(now, datetime.combine(day, time(), ZoneInfo(series.tz)) - timedelta(days=1))
+    found = next((d for d, _ in series_occurrences(series, since) if d >= day), None)
+    return found == day
+
+
+def _day_text(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def describe_rule(series: Series, now: datetime) -> str:
+    """The rule in the reader's words, with its zone and how it ends:
+    'every other Tuesday at 10:00 Europe/Berlin, 10 times, 3 left'."""
+    rule = series.rule
+    text = f"{rules.describe(rule)} {series.tz}"
+    today = now.astimezone(ZoneInfo(series.tz)).date()
+    until = until_date(rule)
+    if until is not None:
+        text += f", until {rules.describe_day(until, today)}"
+    remaining = left(series, now)
+    if remaining is not None:
+        total = rule.parts["COUNT"]
+        text += f", {total} times, {remaining or 'none'} left"
+    if has_ended(series, now):
+        text += " (ended)"
+    return text

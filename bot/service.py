@@ -8,6 +8,7 @@ and Discord). Public output (the card) goes out through the platform's
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -113,7 +114,8 @@ class MeetingService:
 
     async def _forget_old_requests(self) -> None:
         """Replay keys are needed only while their signature could still be accepted."""
-        deliveries.prune(self.core.db, Kind.INBOUND_REQUEST, self.core.clock() - REPLAY_MEMORY)
+        with contextlib.suppress(StorageBusy):  # next sweep, then
+            deliveries.prune(self.core.db, Kind.INBOUND_REQUEST, self.core.clock() - REPLAY_MEMORY)
 
     def platform_state(self, platform: str, key: str) -> str | None:
         """A platform adapter's own small bookkeeping (e.g. a synced command tree's hash)."""
@@ -215,10 +217,14 @@ class MeetingService:
         meeting = opened.meeting
         zone = core.zone_for(caller)
         text = f"“{meeting.title}” is set for {when(start, end, zone)} (id {meeting.id})."
-        private = (opened.host,)
+        if request.note:
+            text += f" {request.note}"
+        private: tuple[Private, ...] = (opened.host,)
         if opened.post_problem is not None:
             text += f" The card could not be posted here: {opened.post_problem}"
-            join = Private("Share the join link yourself:", link=meeting.join_url, link_label="Join")
+            join = Private(
+                "Share the join link yourself:", link=meeting.join_url, link_label="Join"
+            )
             private = (join, opened.host)
         return Reply(text, private=private)
 

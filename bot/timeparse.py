@@ -1,9 +1,10 @@
-"""Reading clock times, days, lengths and weekly rules, and turning wall time into UTC.
+"""Reading clock times, days and lengths, the shared parse context, and wall time to UTC.
 
 The low-level readers return what they matched and how many words it took, or
 None, and never raise: only the caller knows whether a miss is a title word. The
-clause readers further down raise GrammarError when the words clearly meant a
-time (they start with a digit) but cannot be read.
+length and reminder readers raise GrammarError when the words clearly meant a
+length (they start with a digit) but cannot be read. Start phrases (days, times,
+ranges, zones) are read by bot.timeread and placed in UTC by bot.timeplace.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.models import Weekly
 from bot.requests import GrammarError
 
 GRACE = timedelta(minutes=1)
@@ -34,14 +34,16 @@ _MERIDIEM = {"am": 0, "a.m.": 0, "pm": 12, "p.m.": 12}
 _HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 _AMPM = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?(am|pm|a\.m\.|p\.m\.)")
 _NUMBER = re.compile(r"[0-9]{1,2}")
-_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _MIN_UNIT = r"(?:m|min|mins|minute|minutes)"
 _SPAN = re.compile(
     r"(?P<h>[0-9]{1,6}(?:\.[0-9]{1,3})?)(?:h|hr|hrs|hour|hours)"
     rf"(?:(?P<hm>[0-9]{{1,2}}){_MIN_UNIT}?)?"
     rf"|(?P<m>[0-9]{{1,6}}){_MIN_UNIT}"
 )
-_SPAN_WORDS = 4
+_SPAN_WORDS = 5
+_COUNT_WORDS = {"a": "1", "an": "1", "one": "1", "two": "2", "three": "3", "four": "4",
+                "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9", "ten": "10",
+                "eleven": "11", "twelve": "12"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -51,15 +53,6 @@ class Clock:
     hour: int
     minute: int
     text: str
-
-
-@dataclass(frozen=True)
-class Day:
-    """A calendar day reference; weekdays stay relative until a time is known."""
-
-    kind: str  # "today" | "tomorrow" | "weekday" | "date"
-    weekday: int = 0
-    on: date | None = None
 
 
 def tried(word: str) -> bool:
@@ -102,9 +95,17 @@ def read_clock(words: Sequence[str], i: int) -> tuple[Clock, int] | None:
 
 
 def read_span(words: Sequence[str], i: int) -> tuple[timedelta, int] | None:
-    """'45m', '90 minutes', '2 hours', '1h30', '1h 30m', '1.5h' (longest match wins)."""
+    """'45m', '90 minutes', '2 hours', '1h30', '1h 30m', '1.5h', 'an hour', 'one hour',
+    '1 hour and 30 minutes', 'half an hour' (longest match wins)."""
+    first = words[i].lower() if i < len(words) else ""
+    if not first or not (first[0].isdigit() or first in _COUNT_WORDS or first == "half"):
+        return None
+    if [w.lower() for w in words[i : i + 3]] == ["half", "an", "hour"]:
+        return timedelta(minutes=30), 3
     for used in range(min(_SPAN_WORDS, len(words) - i), 0, -1):
-        m = _SPAN.fullmatch("".join(words[i : i + used]).lower())
+        parts = [_COUNT_WORDS.get(w.lower(), w.lower()) for w in words[i : i + used]]
+        joined = "".join(p for n, p in enumerate(parts) if p != "and" or n in (0, used - 1))
+        m = _SPAN.fullmatch(joined)
         if not m:
             continue
         if m["m"] is not None:
@@ -121,66 +122,6 @@ def spell_span(words: Sequence[str], i: int) -> str:
     """The words a failed length probably spans: a bare number takes its unit along."""
     end = i + 2 if _NUMBER.fullmatch(words[i]) and i + 1 < len(words) else i + 1
     return " ".join(words[i:end])
-
-
-def looks_like_date(word: str) -> bool:
-    """ISO-shaped, so a failed read is a bad date rather than a title word."""
-    return bool(_ISO.fullmatch(word))
-
-
-def read_day(word: str) -> Day | None:
-    """'today', 'tomorrow', 'mon'/'monday', or an ISO date like 2026-12-01."""
-    low = word.lower()
-    if low in ("today", "tomorrow"):
-        return Day(low)
-    if low in DAY_NAMES:
-        return Day("weekday", weekday=DAY_NAMES[low])
-    if m := _ISO.fullmatch(low):
-        try:
-            return Day("date", on=date(int(m[1]), int(m[2]), int(m[3])))
-        except ValueError:
-            return None
-    return None
-
-
-def day_date(day: Day, today: date) -> date:
-    """The calendar date a day reference names, counting weekdays from today onward."""
-    if day.kind == "tomorrow":
-        return today + timedelta(days=1)
-    if day.kind == "weekday":
-        return today + timedelta(days=(day.weekday - today.weekday()) % 7)
-    if day.kind == "date" and day.on is not None:
-        return day.on
-    return today
-
-
-def read_days(words: Sequence[str], i: int) -> tuple[frozenset[int], int] | None:
-    """'weekday', 'day', 'weekend', 'mon,wed,fri', 'mon, wed and fri', 'mondays'."""
-    days: set[int] = set()
-    used = 0
-    while i + used < len(words):
-        parts = [p for p in words[i + used].lower().split(",") if p]
-        found = [_day_set(p) for p in parts]
-        if not parts or None in found:
-            if parts in ([], ["and"]) and days:
-                used += 1
-                continue
-            break
-        for f in found:
-            days |= f or set()
-        used += 1
-    if not days:
-        return None
-    while used and words[i + used - 1].lower() == "and":
-        used -= 1
-    return frozenset(days), used
-
-
-def _day_set(word: str) -> frozenset[int] | None:
-    if word in DAY_GROUPS:
-        return DAY_GROUPS[word]
-    name = word[:-1] if word.endswith("s") and word[:-1] in DAY_NAMES else word
-    return frozenset({DAY_NAMES[name]}) if name in DAY_NAMES else None
 
 
 def local_to_utc(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
@@ -219,6 +160,7 @@ class Ctx:
     now: datetime
     tz: ZoneInfo
     option: bool = False  # a Discord option value rather than a whole command
+    probe: bool = False  # checking a suggestion: build no further suggestions
 
     @property
     def today(self) -> date:
@@ -247,89 +189,6 @@ def make_ctx(now: datetime, tz: ZoneInfo, option: bool = False) -> Ctx:
     """Normalise the injected clock to aware UTC (a naive clock is taken as UTC)."""
     aware = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     return Ctx(aware.astimezone(UTC), tz, option)
-
-
-@dataclass(frozen=True)
-class When:
-    """A start time as typed: a clock with an optional day, or an offset from now."""
-
-    text: str
-    clock: Clock | None = None
-    day: Day | None = None
-    delta: timedelta | None = None
-
-
-def read_when(words: Sequence[str], i: int, ctx: Ctx) -> tuple[int, When] | None:
-    """Any start-time form at words[i]; raises only when the words clearly meant a time."""
-    word, n = words[i].lower(), len(words)
-    nxt = words[i + 1] if i + 1 < n else ""
-    if word == "at" and nxt:
-        if looks_like_clock(words, i + 1):
-            return _clock_then_day(words, i + 1, i, ctx)
-        if tried(nxt):
-            raise ctx.fail(f"I couldn't read {show(nxt)} as a time.")
-        return None
-    if word == "in" and nxt:
-        got = read_span(words, i + 1)
-        if got is None:
-            if tried(nxt):
-                shown = show(spell_span(words, i + 1))
-                raise ctx.fail(f"I couldn't read {shown} as a length of time.", "in")
-            return None
-        span, used = got
-        text = " ".join(words[i : i + 1 + used])
-        if span <= timedelta(0) or span > MAX_AHEAD:
-            raise ctx.fail(f"{show(text)} has to be between 1 minute and 10 years ahead.", "in")
-        return 1 + used, When(text, delta=span)
-    if word == "on" and nxt:
-        return _day_then_clock(words, i + 1, i, ctx)
-    if read_day(word) is not None or looks_like_date(word):
-        return _day_then_clock(words, i, i, ctx)
-    if looks_like_clock(words, i):
-        return _clock_then_day(words, i, i, ctx)
-    return None
-
-
-def _clock_then_day(words: Sequence[str], j: int, start: int, ctx: Ctx) -> tuple[int, When]:
-    """A time, optionally followed by '[on] <day>' as in 'at 9am tomorrow'."""
-    got = read_clock(words, j)
-    if got is None:
-        raise ctx.fail(f"I couldn't read {show(words[j])} as a time.")
-    clock, used = got
-    k = j + used
-    day = None
-    on = k < len(words) and words[k].lower() == "on"
-    if k + on < len(words):
-        word = words[k + on]
-        day = read_day(word)
-        if day is None and (looks_like_date(word) or (on and tried(word))):
-            raise ctx.fail(f"I couldn't read {show(word)} as a date.", "date")
-        if day is not None:
-            k += on + 1
-    return k - start, When(" ".join(words[start:k]), clock=clock, day=day)
-
-
-def _day_then_clock(words: Sequence[str], j: int, start: int, ctx: Ctx) -> tuple[int, When] | None:
-    """'<day> [at] <time>'; a day word with no time after it is left to the title."""
-    day = read_day(words[j])
-    if day is None:
-        if tried(words[j]):
-            raise ctx.fail(f"I couldn't read {show(words[j])} as a date.", "date")
-        return None
-    k = j + 1
-    if k < len(words) and words[k].lower() == "at":
-        k += 1
-    if looks_like_clock(words, k):
-        got = read_clock(words, k)
-        if got is None:
-            raise ctx.fail(f"I couldn't read {show(words[k])} as a time.")
-        clock, used = got
-        return k + used - start, When(" ".join(words[start : k + used]), clock=clock, day=day)
-    if k < len(words) and tried(words[k]):
-        raise ctx.fail(f"I couldn't read {show(words[k])} as a time.")
-    if day.kind == "date":
-        raise ctx.fail(f"{show(' '.join(words[start:k]))} needs a time of day too.", "date")
-    return None
 
 
 def read_length(words: Sequence[str], i: int, ctx: Ctx) -> tuple[int, timedelta] | None:
@@ -365,48 +224,3 @@ def read_reminder(words: Sequence[str], i: int, ctx: Ctx) -> tuple[int, timedelt
         sentence = f"{shown} is too early: a reminder can come at most 24 hours ahead."
         raise ctx.fail(sentence, "remind")
     return used, span
-
-
-def read_rule(words: Sequence[str], i: int, ctx: Ctx) -> tuple[int, Weekly] | None:
-    """'<days> [at] <time>'; once the days read, a missing or bad time is an error."""
-    got = read_days(words, i)
-    if got is None:
-        if tried(words[i]):
-            raise ctx.fail(f"I couldn't read {show(words[i])} as days of the week.", "rule")
-        return None
-    days, used = got
-    k = i + used
-    if k < len(words) and words[k].lower() == "at":
-        k += 1
-    clock = read_clock(words, k)
-    if clock is None and looks_like_clock(words, k):
-        raise ctx.fail(f"I couldn't read {show(words[k])} as a time.", "rule")
-    if clock is None:
-        what = show(words[k]) if k < len(words) else "nothing"
-        shown = show(" ".join(words[i:k]))
-        sentence = f"A repeating meeting needs a time after {shown}, but I found {what}."
-        raise ctx.fail(sentence, "rule")
-    return k + clock[1] - i, Weekly(days, clock[0].hour, clock[0].minute)
-
-
-def resolve(when: When, ctx: Ctx) -> datetime:
-    """Turn a start-time clause into aware UTC, refusing times that have passed."""
-    if when.delta is not None:
-        return ctx.now + when.delta
-    assert when.clock is not None
-    clock, day, today = when.clock, when.day, ctx.today
-    on = day_date(day, today) if day else today
-    if on < today:
-        raise ctx.fail(f"{show(when.text)} is in the past.", "date")
-    if on - today > MAX_AHEAD:
-        raise ctx.fail(f"{show(when.text)} is more than 10 years ahead.", "date")
-    start = local_to_utc(on, clock.hour, clock.minute, ctx.tz)
-    if start >= ctx.now - GRACE:
-        return start
-    if day is not None and day.kind == "weekday":
-        return local_to_utc(on + timedelta(days=7), clock.hour, clock.minute, ctx.tz)
-    if day is None or day.kind == "today":
-        later = f"tomorrow {clock.text}"
-        example = later if ctx.option else f"/meet Design review {later}"
-        raise ctx.fail(f"{clock.text} today has already passed.", example=example)
-    raise ctx.fail(f"{show(when.text)} is in the past.", "date")

@@ -129,9 +129,7 @@ def set_status(
         return db.execute(sql, params).rowcount == 1
 
 
-def move_meeting(
-    db: Database, meeting: Meeting, box: SecretBox, forget: tuple[str, ...]
-) -> bool:
+def move_meeting(db: Database, meeting: Meeting, box: SecretBox, forget: tuple[str, ...]) -> bool:
     """Give an open meeting its new times and room, and forget the deliveries the old
     times had made (a reminder already sent must go out again for the new time), in
     one transaction. False if the meeting was closed meanwhile."""

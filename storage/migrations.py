@@ -5,6 +5,9 @@ All instants are stored as UTC text (`storage.db.to_text`), durations as seconds
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -184,3 +187,34 @@ def m005_platform_state_and_feedback_windows(db: Database) -> None:
            LEFT JOIN workspaces w ON w.platform = m.platform AND w.workspace_id = m.workspace_id
            WHERE d.kind = 'feedback-prompt'"""
     )
+
+
+@MIGRATIONS()
+def m006_series_rrule(db: Database) -> None:
+    """Series rules as RFC 5545 text (DTSTART + RRULE), filled from days/hour/minute.
+
+    Those columns held weekdays (0 = Monday) at a wall time: all seven become
+    FREQ=DAILY, others FREQ=WEEKLY;BYDAY=…. DTSTART is the first such weekday from
+    the local day the series was made, so it is an occurrence, as RFC 5545 asks.
+    Self-contained on purpose: a migration must not change when bot/ does.
+    """
+    codes = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+    db.execute("ALTER TABLE series ADD COLUMN rrule TEXT NOT NULL DEFAULT ''")
+    rows = db.execute("SELECT id, days, hour, minute, tz, created_at FROM series").fetchall()
+    for series_id, days_text, hour, minute, tz, created_at in rows:
+        days = sorted({int(day) for day in days_text.split(",") if day})
+        try:
+            zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        first = datetime.fromisoformat(created_at).astimezone(zone).date()
+        if not days:  # never held a meeting; stays so: an UNTIL before DTSTART
+            rule = f"FREQ=DAILY;UNTIL={first - timedelta(days=1):%Y%m%d}T235959"
+        elif days == list(range(7)):
+            rule = "FREQ=DAILY"
+        else:
+            rule = "FREQ=WEEKLY;BYDAY=" + ",".join(codes[day] for day in days)
+        while days and first.weekday() not in days:
+            first += timedelta(days=1)
+        text = f"DTSTART:{first:%Y%m%d}T{hour:02d}{minute:02d}00\nRRULE:{rule}"
+        db.execute("UPDATE series SET rrule = ? WHERE id = ?", [text, series_id])

@@ -1,14 +1,21 @@
-"""Series rows ↔ `Series` dataclasses."""
+"""Series rows ↔ `Series` dataclasses.
+
+The rule is kept as RFC 5545 text in the `rrule` column, DTSTART (the anchor date and
+local wall time, floating: the zone is the `tz` column) and then the RRULE:
+`DTSTART:20270119T100000\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU`. The older
+`days`, `hour` and `minute` columns are still written (plain weekly rules fill them
+as before) but no longer read.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from bot.models import Series, SeriesStatus, Weekly
+from bot.models import Rule, Series, SeriesStatus
 from storage.db import from_text, to_text, write
 
 
@@ -16,8 +23,9 @@ def insert_series(db: Database, series: Series) -> None:
     with write(db):
         db.execute(
             """INSERT INTO series (id, platform, workspace_id, channel_id, owner_id, title, days,
-                hour, minute, tz, length_s, provider, status, feedback, skipped, created_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                hour, minute, rrule, tz, length_s, provider, status, feedback, skipped,
+                created_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             [
                 series.id,
                 series.platform,
@@ -28,6 +36,7 @@ def insert_series(db: Database, series: Series) -> None:
                 ",".join(str(day) for day in sorted(series.rule.days)),
                 series.rule.hour,
                 series.rule.minute,
+                recurrence_text(series.rule),
                 series.tz,
                 int(series.length.total_seconds()),
                 series.provider,
@@ -80,11 +89,7 @@ def _series(row: dict[str, Any]) -> Series:
         channel_id=row["channel_id"],
         owner_id=row["owner_id"],
         title=row["title"],
-        rule=Weekly(
-            days=frozenset(int(day) for day in row["days"].split(",") if day),
-            hour=row["hour"],
-            minute=row["minute"],
-        ),
+        rule=rule_from_text(row["rrule"]),
         tz=row["tz"],
         length=timedelta(seconds=row["length_s"]),
         provider=row["provider"],
@@ -93,3 +98,18 @@ def _series(row: dict[str, Any]) -> Series:
         skipped=frozenset(json.loads(row["skipped"])),
         created_at=from_text(row["created_at"]),
     )
+
+
+def recurrence_text(rule: Rule) -> str:
+    """DTSTART and RRULE lines, as rrulestr reads them back."""
+    if rule.anchor is None or rule.until_day is not None or rule.lasts is not None:
+        raise ValueError("only an anchored rule (bot.recurrence.anchored) is stored")
+    start = datetime.combine(rule.anchor, time(rule.hour, rule.minute))
+    return f"DTSTART:{start:%Y%m%dT%H%M%S}\nRRULE:{rule.rrule}"
+
+
+def rule_from_text(text: str) -> Rule:
+    pairs = (line.partition(":") for line in text.splitlines())
+    lines = {name: value for name, _, value in pairs}
+    start = datetime.strptime(lines["DTSTART"], "%Y%m%dT%H%M%S")
+    return Rule(lines["RRULE"], start.hour, start.minute, anchor=start.date())

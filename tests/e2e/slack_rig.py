@@ -115,7 +115,6 @@ class SlowProvider(StubProvider):
         )
 
 
-
 # ---- payload checks ------------------------------------------------------------------
 
 

@@ -223,7 +223,9 @@ async def test_slack_errors_become_a_private_note_with_the_join_link(tmp_path: P
         await rig.command("/meet Private room in 10m")
         [reply] = await rig.slack.wait_for_responses()
         assert "invite it with /invite @convene" in reply["text"]
-        assert "meet.jit.si" in reply["text"]  # as text: only the card's button is a link
+        buttons = [(block.get("accessory") or {}) for block in reply.get("blocks", [])]
+        join = [b["url"] for b in buttons if b.get("text", {}).get("text") == "Join"]
+        assert join and join[0].startswith("https://meet.jit.si/")  # a button, privately
 
 
 async def test_rate_limited_post_is_retried_after_retry_after(tmp_path: Path) -> None:

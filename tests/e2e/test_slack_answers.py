@@ -44,6 +44,17 @@ def warnings_from_handlers(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
+async def handler_warnings(caplog: pytest.LogCaptureFixture, want: int = 1) -> list[str]:
+    """The handlers' warnings, once `want` have been logged: a warning about a delivery
+    is written just after that delivery reaches the emulator."""
+    for _ in range(200):
+        found = warnings_from_handlers(caplog)
+        if len(found) >= want:
+            return found
+        await asyncio.sleep(0.01)
+    return warnings_from_handlers(caplog)
+
+
 def assert_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     assert "Traceback" not in caplog.text
@@ -93,7 +104,7 @@ async def test_a_failing_response_url_falls_back_to_ephemeral_with_the_host_link
         assert rig.slack.responses == []
         host = host_link_in(private)
         assert host and host not in rig.slack.public_payloads() and host not in caplog.text
-        [warning] = warnings_from_handlers(caplog)
+        [warning] = await handler_warnings(caplog)
         assert f"HTTP {failure}" in warning and url not in warning
         assert_no_traceback(caplog)
 
@@ -134,7 +145,7 @@ async def test_when_the_ephemeral_fails_too_the_user_learns_how_to_get_the_host_
         assert short.params["user"] == "UANA" and host not in json.dumps(short.params)
         assert "use /meet host &lt;id&gt; to get your host link" in short.params["text"]
         assert re.search(r"“Retro” is set for .* \(id \w+\)\.", short.params["text"])
-        [warning] = warnings_from_handlers(caplog)
+        [warning] = await handler_warnings(caplog)
         assert "sent as text only" in warning and "invalid_blocks" in warning
         assert host not in caplog.text
         assert_no_traceback(caplog)
@@ -152,11 +163,7 @@ async def test_when_nothing_reaches_the_user_one_warning_says_so_without_the_lin
         [full, _] = await rig.slack.wait_for("chat.postEphemeral", 2)
         host = host_link_in(full)
         assert host
-        for _ in range(100):  # the warning follows the last attempt
-            if warnings_from_handlers(caplog):
-                break
-            await asyncio.sleep(0.02)
-        [warning] = warnings_from_handlers(caplog)
+        [warning] = await handler_warnings(caplog)
         assert "lost" in warning and "channel_not_found" in warning and "HTTP 500" in warning
         assert host not in caplog.text and host not in rig.slack.public_payloads()
         assert_no_traceback(caplog)

@@ -69,4 +69,3 @@ def test_an_hour_of_sped_up_time_delivers_every_reminder_on_time(tmp_path: Path)
 def _deliveries(log_path: Path) -> dict[str, float]:
     found = DELIVERED.findall(log_path.read_text()) if log_path.exists() else []
     return {meeting_id: float(seconds) for meeting_id, seconds in found}
-

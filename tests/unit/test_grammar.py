@@ -8,8 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.grammar import parse, parse_day, parse_duration, parse_remind, parse_rule, parse_when
-from bot.models import Weekly
+from bot import timefmt
+from bot.grammar import (
+    parse,
+    parse_day,
+    parse_duration,
+    parse_remind,
+    parse_rule,
+    parse_slot,
+    parse_when,
+)
+from bot.models import Rule
 from bot.requests import (
     CancelMeeting,
     Configure,
@@ -28,6 +37,7 @@ from bot.requests import (
     SetTimezone,
     SkipOccurrence,
 )
+from bot.rules import weekly
 from tests.moments import BERLIN, NEW_YORK, at, next_clock_change, next_weekday, today
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -479,26 +489,26 @@ def test_clauses_in_any_order() -> None:
 @pytest.mark.parametrize(
     ("clause", "rule"),
     [
-        ("every weekday at 9:30", Weekly(WEEKDAYS, 9, 30)),
-        ("every weekdays at 9:30", Weekly(WEEKDAYS, 9, 30)),
-        ("every mon,wed,fri at 10:00", Weekly(frozenset({0, 2, 4}), 10, 0)),
-        ("every mon, wed and fri at 10am", Weekly(frozenset({0, 2, 4}), 10, 0)),
-        ("every Monday,Thursday at 10:00", Weekly(frozenset({0, 3}), 10, 0)),
-        ("every tuesday at 4pm", Weekly(frozenset({1}), 16, 0)),
-        ("every mondays at 8:00", Weekly(frozenset({0}), 8, 0)),
-        ("every day at 8:00", Weekly(frozenset(range(7)), 8, 0)),
-        ("every daily at 8:00", Weekly(frozenset(range(7)), 8, 0)),
-        ("every weekend at 11:00", Weekly(frozenset({5, 6}), 11, 0)),
-        ("every sat,sun 11:00", Weekly(frozenset({5, 6}), 11, 0)),
+        ("every weekday at 9:30", weekly(WEEKDAYS, 9, 30)),
+        ("every weekdays at 9:30", weekly(WEEKDAYS, 9, 30)),
+        ("every mon,wed,fri at 10:00", weekly(frozenset({0, 2, 4}), 10, 0)),
+        ("every mon, wed and fri at 10am", weekly(frozenset({0, 2, 4}), 10, 0)),
+        ("every Monday,Thursday at 10:00", weekly(frozenset({0, 3}), 10, 0)),
+        ("every tuesday at 4pm", weekly(frozenset({1}), 16, 0)),
+        ("every mondays at 8:00", weekly(frozenset({0}), 8, 0)),
+        ("every day at 8:00", weekly(frozenset(range(7)), 8, 0)),
+        ("every daily at 8:00", weekly(frozenset(range(7)), 8, 0)),
+        ("every weekend at 11:00", weekly(frozenset({5, 6}), 11, 0)),
+        ("every sat,sun 11:00", weekly(frozenset({5, 6}), 11, 0)),
     ],
 )
-def test_series_rules(clause: str, rule: Weekly) -> None:
+def test_series_rules(clause: str, rule: Rule) -> None:
     assert p(f"Standup {clause}") == CreateSeries(title="Standup", rule=rule)
 
 
 def test_series_with_length_and_nofeedback() -> None:
     got = series("Standup every weekday at 9:30 for 15m nofeedback")
-    assert got == CreateSeries("Standup", Weekly(WEEKDAYS, 9, 30), timedelta(minutes=15), False)
+    assert got == CreateSeries("Standup", weekly(WEEKDAYS, 9, 30), timedelta(minutes=15), False)
 
 
 def test_series_rule_is_wall_clock_whatever_now_is() -> None:
@@ -511,7 +521,7 @@ def test_series_rule_is_wall_clock_whatever_now_is() -> None:
     [
         ("Standup every weekday", "weekday"),
         ("Standup every weekday at 25:00", "25:00"),
-        ("Standup every 2 weeks at 9:00", "2"),
+        ("Standup every 2 weeks at 9:00", "2 weeks"),
         ("Standup every weekday at 9:30 remind 10m", "remind 10m"),
         ("Standup every weekday at 9:30 tomorrow 9am", "tomorrow 9am"),
         ("Standup every weekday at 9:30 with @sam", "with sam"),
@@ -720,13 +730,13 @@ def test_parse_remind() -> None:
 @pytest.mark.parametrize(
     ("text", "rule"),
     [
-        ("weekday at 9:30", Weekly(WEEKDAYS, 9, 30)),
-        ("mon,wed,fri at 10:00", Weekly(frozenset({0, 2, 4}), 10, 0)),
-        ("day at 8:00", Weekly(frozenset(range(7)), 8, 0)),
-        ("every weekend at 10am", Weekly(frozenset({5, 6}), 10, 0)),
+        ("weekday at 9:30", weekly(WEEKDAYS, 9, 30)),
+        ("mon,wed,fri at 10:00", weekly(frozenset({0, 2, 4}), 10, 0)),
+        ("day at 8:00", weekly(frozenset(range(7)), 8, 0)),
+        ("every weekend at 10am", weekly(frozenset({5, 6}), 10, 0)),
     ],
 )
-def test_parse_rule(text: str, rule: Weekly) -> None:
+def test_parse_rule(text: str, rule: Rule) -> None:
     assert parse_rule(text) == rule
 
 
@@ -734,7 +744,7 @@ def test_parse_rule(text: str, rule: Weekly) -> None:
 def test_parse_rule_errors(text: str) -> None:
     with pytest.raises(GrammarError) as caught:
         parse_rule(text)
-    assert parse_rule(str(caught.value).partition(" Try: ")[2]) == Weekly(WEEKDAYS, 9, 30)
+    assert parse_rule(str(caught.value).partition(" Try: ")[2]) == weekly(WEEKDAYS, 9, 30)
 
 
 def test_parse_day() -> None:
@@ -742,3 +752,101 @@ def test_parse_day() -> None:
     assert parse_day("tomorrow", now=local(NEW_YEARS_EVE, 23, 30), tz=BERLIN) == NEW_YEAR
     with pytest.raises(GrammarError, match="in the past"):
         parse_day(f"{YESTERDAY}", now=NOW, tz=BERLIN)
+
+
+# ---- previews and notes around DST (Berlin, New York, Sydney) -----------------------------
+
+SYDNEY = ZoneInfo("Australia/Sydney")
+
+
+@pytest.mark.parametrize(
+    ("tz", "clock", "first", "second"),
+    [
+        (BERLIN, "02:30", "02:30 CEST (UTC+2)", "02:00 CET (UTC+1)"),
+        (NEW_YORK, "01:30", "01:30 EDT (UTC-4)", "01:00 EST (UTC-5)"),
+        (SYDNEY, "02:30", "02:30 AEDT (UTC+11)", "02:00 AEST (UTC+10)"),
+    ],
+)
+def test_a_fall_back_meeting_shows_both_offsets(
+    tz: ZoneInfo, clock: str, first: str, second: str
+) -> None:
+    fall = next_clock_change(tz, forward=False)
+    got = meeting(f"Retro {fall} {clock} for 30m", now=at(fall - 2 * DAY, 12, 0, tz), tz=tz)
+    assert got.start is not None and got.duration is not None
+    shown = timefmt.when(got.start, got.start + got.duration, tz)
+    assert f"{first}–{second} {tz.key}" in shown  # not the misleading "02:30–02:00"
+    assert f"{clock} happens twice" in got.note and "the first" in got.note
+
+
+@pytest.mark.parametrize("tz", [BERLIN, NEW_YORK, SYDNEY])
+def test_a_nonexistent_time_moves_and_says_so(tz: ZoneInfo) -> None:
+    spring = next_clock_change(tz, forward=True)
+    got = meeting(f"Retro {spring} 02:30 for 30m", now=at(spring - 2 * DAY, 12, 0, tz), tz=tz)
+    day = f"{spring:%a} {spring.day} {spring:%b}"
+    assert got.note == (
+        f"02:30 does not exist on {day} in {tz.key} (clocks go forward), so it starts at 03:00."
+    )
+    assert got.start is not None and got.start.astimezone(tz).strftime("%H:%M") == "03:00"
+
+
+@pytest.mark.parametrize(("tz", "abbreviation"), [(BERLIN, "CET"), (NEW_YORK, "EST")])
+def test_the_second_of_a_repeated_hour_can_be_asked_for(tz: ZoneInfo, abbreviation: str) -> None:
+    fall = next_clock_change(tz, forward=False)
+    clock = "02:30" if tz is BERLIN else "01:30"
+    now = at(fall - 2 * DAY, 12, 0, tz)
+    first = meeting(f"Retro {fall} {clock}", now=now, tz=tz).start
+    second = meeting(f"Retro {fall} {clock} {abbreviation}", now=now, tz=tz).start
+    assert first is not None and second is not None
+    assert second - first == timedelta(hours=1)
+
+
+def test_a_span_across_a_change_shows_its_offsets_and_real_length() -> None:
+    spring = next_clock_change(BERLIN, forward=True)
+    got = meeting(f"Retro {spring} 01:30-03:30", now=at(spring - 2 * DAY, 12, 0))
+    assert got.duration == timedelta(hours=1)  # the clocks skipped an hour
+    assert got.start is not None
+    shown = timefmt.when(got.start, got.start + got.duration, BERLIN)
+    assert "01:30 CET (UTC+1)–03:30 CEST (UTC+2)" in shown
+
+
+def test_an_ordinary_preview_is_unchanged() -> None:
+    got = meeting("Retro tomorrow at 15:00 for 45m")
+    assert got.start is not None and got.duration is not None
+    shown = timefmt.when(got.start, got.start + got.duration, BERLIN)
+    assert shown == f"{THU:%a} {THU.day} {THU:%b} 15:00–15:45 Europe/Berlin"
+
+
+# ---- option values: ranges and zones -------------------------------------------------------
+
+
+def test_parse_slot_reads_ranges_zones_and_notes() -> None:
+    slot = parse_slot("tomorrow 3pm-4:30pm", now=NOW, tz=BERLIN)
+    assert (slot.start, slot.end, slot.note) == (local(THU, 15, 0), local(THU, 16, 30), "")
+    assert parse_slot("tomorrow 9am America/New_York", now=NOW, tz=BERLIN).start == local(
+        THU, 9, 0, NEW_YORK
+    )
+    assert parse_slot("in 20m", now=NOW, tz=BERLIN).start == NOW + timedelta(minutes=20)
+    spring = next_clock_change(BERLIN, forward=True)
+    moved = parse_slot(f"{spring} 02:30", now=at(spring - DAY, 12, 0), tz=BERLIN)
+    assert "does not exist" in moved.note
+
+
+@pytest.mark.parametrize("text", ["tomorrow 3pm-4pm", "15:00–16:30", "from 3pm to 4pm"])
+def test_parse_when_refuses_a_range_it_could_not_return(text: str) -> None:
+    with pytest.raises(GrammarError, match="is a range") as caught:
+        parse_when(text, now=NOW, tz=BERLIN)
+    assert parse_when(str(caught.value).partition(" Try: ")[2], now=NOW, tz=BERLIN) > NOW
+
+
+def test_parse_when_reads_zones_and_new_forms() -> None:
+    assert parse_when("tomorrow at 9am EST", now=NOW, tz=BERLIN) > NOW
+    assert parse_when("dec 3 at 3pm", now=NOW, tz=BERLIN) > NOW
+    assert parse_when("next friday at 10", now=NOW, tz=BERLIN) == local(FRI + 7 * DAY, 10, 0)
+    with pytest.raises(GrammarError, match='"IST"'):
+        parse_when("tomorrow 9am IST", now=NOW, tz=BERLIN)
+
+
+def test_parse_day_reads_month_names() -> None:
+    christmas = next_on(12, 24)
+    assert parse_day("dec 24", now=NOW, tz=BERLIN) == christmas
+    assert p("skip standup 24 dec") == SkipOccurrence("standup", christmas)

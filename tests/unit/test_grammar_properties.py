@@ -9,8 +9,17 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.grammar import parse, parse_day, parse_duration, parse_remind, parse_rule, parse_when
+from bot.grammar import (
+    parse,
+    parse_day,
+    parse_duration,
+    parse_remind,
+    parse_rule,
+    parse_slot,
+    parse_when,
+)
 from bot.requests import CreateMeeting, CreateSeries, GrammarError, Request
+from bot.timefmt import phrase, when
 from tests.moments import BERLIN, NEW_YORK, at, next_clock_change, next_monday_at
 
 FEW = settings(max_examples=300, deadline=None)
@@ -54,9 +63,20 @@ TOKENS = [
     f"{CLOCK_CHANGES[1]}", "2:30", "1:30", "@sam", "<@U123ABC>", "<@U1|alex>", "<@!42>",
     "<@&7>", "<!here>", '"', "“", "”", "'", "Europe/Berlin", "Mars/Base", "../x", "Retro",
     "Lunch", "the", "park", "999999h", "99999999999m", "1e9h", "٣pm", "²:00", "",
+    "dec", "3rd", "december", "of", "3pm-4pm", "15:00–16:30", "15:00-25:00", "-", "–", "to",
+    "from", "until", "this", "next", "friday", "week", "tonight", "morning", "15h", "9h",
+    "15h30", "@", "@3pm", "EST", "CET", "IST", "BST", "UTC+2", "utc-14:30", "America/New_York",
+    "(UTC)", "13/12", "12/01", "31/02", "each", "weekly", "mondays", "by", "around", "now",
+    "3pm,", "9am.", "the", "day", "after", "half", "an", "hour", "one", "2", "days", "1530",
 ]  # fmt: skip
 grammarish = st.lists(st.sampled_from(TOKENS) | st.text(max_size=8), max_size=12).map(" ".join)
+SYDNEY = ZoneInfo("Australia/Sydney")
 zones = st.sampled_from([BERLIN, NEW_YORK, ZoneInfo("Asia/Kathmandu"), ZoneInfo("UTC")])
+# Zones with lettered and numeric abbreviations, half-hour DST (Lord Howe), DST in the
+# southern summer (Sydney, Santiago) and none at all.
+SHOWN_ZONES = [BERLIN, NEW_YORK, SYDNEY, ZoneInfo("America/Santiago"), ZoneInfo("UTC"),
+               ZoneInfo("Australia/Lord_Howe"), ZoneInfo("Asia/Kathmandu"),
+               ZoneInfo("Europe/Dublin")]  # fmt: skip
 any_instant = st.datetimes(
     min_value=EARLIEST.replace(tzinfo=None),
     max_value=LATEST.replace(tzinfo=None),
@@ -129,6 +149,7 @@ def test_grammar_like_text_gives_a_request_or_a_grammar_error(
 def test_option_readers_only_raise_grammar_errors(text: str, now: datetime, tz: ZoneInfo) -> None:
     for read in (
         lambda: parse_when(text, now=now, tz=tz),
+        lambda: parse_slot(text, now=now, tz=tz),
         lambda: parse_day(text, now=now, tz=tz),
         lambda: parse_duration(text),
         lambda: parse_remind(text),
@@ -210,3 +231,98 @@ def test_weekly_rule_round_trip(weekdays: set[int], hour: int, minute: int, now:
     got = parse(text, now=now, tz=BERLIN)
     assert isinstance(got, CreateSeries)
     assert (got.rule.days, got.rule.hour, got.rule.minute) == (frozenset(weekdays), hour, minute)
+
+
+# ---- a reading printed back reads the same ---------------------------------------------
+
+
+def _changes(tz: ZoneInfo) -> list[date]:
+    days = []
+    for forward in (True, False):
+        day = None
+        for _ in range(2):
+            day = next_clock_change(tz, forward=forward, after=day)
+            days.append(day)
+    return days
+
+
+CHANGE_NIGHTS = sorted({d for tz in (BERLIN, NEW_YORK, SYDNEY) for d in _changes(tz)})
+# Minute-aligned instants over the next two years, and every minute of the nights around
+# the coming clock changes in Berlin, New York and Sydney (both sides of the date line).
+future_minutes = st.integers(1, 2 * 366 * 24 * 60).map(
+    lambda m: REFERENCE.replace(second=0, microsecond=0) + timedelta(minutes=m)
+)
+change_minutes = st.builds(
+    lambda day, m: at(day, 0, 0) + timedelta(minutes=m),
+    st.sampled_from(CHANGE_NIGHTS),
+    st.integers(-30 * 60, 30 * 60),
+)
+meeting_starts = future_minutes | change_minutes
+leads = st.integers(1, 300 * 24 * 60).map(lambda m: timedelta(minutes=m))
+lengths = st.integers(1, 24 * 60).map(lambda m: timedelta(minutes=m))
+
+
+@FEW
+@given(meeting_starts, leads, lengths, st.sampled_from(SHOWN_ZONES))
+@example(at(BERLIN_FALL, 0, 30), timedelta(days=2), timedelta(minutes=30), BERLIN)  # 1st 02:30
+@example(at(BERLIN_FALL, 1, 30), timedelta(days=2), timedelta(minutes=30), BERLIN)  # 2nd 02:30
+def test_an_instant_printed_as_words_reads_back_as_itself(
+    start: datetime, lead: timedelta, length: timedelta, tz: ZoneInfo
+) -> None:
+    """Every instant can be asked for, the second 02:30 of a fall-back night included."""
+    words = phrase(start, start + length, tz)
+    got = parse(f"Retro {words}", now=start - lead, tz=tz)
+    assert isinstance(got, CreateMeeting), words
+    assert (got.title, got.start, got.duration) == ("Retro", start, length), words
+
+
+FORMS = [
+    "at {h}:{m:02d}", "at {h12}:{m:02d}{ap}", "{h}:{m:02d}-{eh}:{em:02d}",
+    "from {h12}:{m:02d} {ap} to {eh}:{em:02d}", "at {h}:{m:02d} for {minutes}m",
+    "{h}h{m:02d}", "at {h}:{m:02d} UTC+{off}", "at {h}:{m:02d} America/New_York",
+]  # fmt: skip
+DAYS = ["on {day:%d %b}", "on {day:%B} {day.day}", "{day:%a} {day:%d} {day:%b}", "{iso}",
+        "on the {day.day}th of {day:%B} {day.year}"]  # fmt: skip
+
+
+@FEW
+@given(
+    st.sampled_from(FORMS),
+    st.sampled_from(DAYS),
+    st.integers(1, 330),
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.integers(1, 12 * 60),
+    st.integers(0, 9),
+    st.sampled_from(SHOWN_ZONES),
+)
+def test_a_reading_printed_back_and_read_again_is_the_same_meeting(
+    form: str,
+    day_form: str,
+    ahead: int,
+    hour: int,
+    minute: int,
+    minutes: int,
+    off: int,
+    tz: ZoneInfo,
+) -> None:
+    now = REFERENCE
+    day = now.astimezone(tz).date() + timedelta(days=ahead)
+    end = datetime.combine(day, time(hour, minute)) + timedelta(minutes=minutes)
+    fields = {
+        "h": hour, "m": minute, "h12": hour % 12 or 12, "ap": "pm" if hour >= 12 else "am",
+        "eh": end.hour, "em": end.minute, "minutes": minutes, "off": off,
+    }  # fmt: skip
+    text = f"X {day_form.format(day=day, iso=day.isoformat())} {form.format(**fields)}"
+    try:
+        first = parse(text, now=now, tz=tz)
+    except GrammarError as exc:  # e.g. a range past midnight longer than 12 hours
+        assert " Try: " in str(exc)
+        return
+    assert isinstance(first, CreateMeeting) and first.start is not None, text
+    length = first.duration or timedelta(minutes=30)
+    again = parse(f"X {phrase(first.start, first.start + length, tz)}", now=now, tz=tz)
+    assert isinstance(again, CreateMeeting)
+    assert (again.start, again.duration or length) == (first.start, length), text
+    shown = when(first.start, first.start + length, tz)
+    assert shown.endswith(tz.key) and "–" in shown

@@ -216,3 +216,116 @@ async def test_cancelling_a_series_cancels_its_opened_but_unstarted_occurrence(h
     await h.platform.run(f"/meet cancel {sid}")
     meeting = h.core.get_meeting(meeting_id)
     assert meeting is not None and meeting.status is MeetingStatus.CANCELLED
+
+
+# ---- the rules teams use: every N weeks, monthly, until, count ------------------------------
+
+DAY = timedelta(days=1)
+WEEK = timedelta(days=7)
+
+
+def day_text(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def first_weekdays_of_months(weekday: int, after: date, count: int) -> list[date]:
+    """Independently: the first `weekday` of each month, from the first after `after`."""
+    found: list[date] = []
+    month = after.replace(day=1)
+    while len(found) < count:
+        first = month + timedelta(days=(weekday - month.weekday()) % 7)
+        if first > after:
+            found.append(first)
+        month = (month + 32 * DAY).replace(day=1)
+    return found
+
+
+async def sweep_days(h: Harness, first: date, days: int, times: list[tuple[int, int]]) -> None:
+    for n in range(days):
+        for hour, minute in times:
+            h.clock.set(at(first + n * DAY, hour, minute, BERLIN))
+            await h.lifecycle.sweep()
+
+
+async def test_every_other_week_is_a_series_opening_on_the_right_tuesdays() -> None:
+    monday = next_weekday(0, BERLIN)
+    clock = FakeClock(at(monday, 8, 0, BERLIN))
+    async with harness(clock=clock) as h:
+        await h.platform.run("/meet tz Europe/Berlin")
+        reply = await h.platform.run("/meet Sync every other week on tue at 10:00")
+        assert reply.ok and "(id " in reply.text, reply.text
+        tuesdays = [monday + DAY + 2 * n * WEEK for n in range(4)]
+        assert "“Sync” every other Tuesday at 10:00 Europe/Berlin" in reply.text
+        assert "Next: " + "; ".join(f"{day_text(d)} 10:00" for d in tuesdays[:3]) in reply.text
+        listing = await h.platform.run("/meet list")
+        assert [item.is_series for item in listing.items] == [True]  # a series, no meeting
+        await sweep_days(h, monday, 8 * 7, [(9, 50), (10, 0), (10, 31)])
+        assert [card.start for _, card in h.platform.cards] == [
+            at(d, 10, 0, BERLIN) for d in tuesdays
+        ]
+        assert {card.title for _, card in h.platform.cards} == {"Sync"}
+
+
+async def test_monthly_rules_are_series_with_their_dates_previewed(h: Harness) -> None:
+    await h.platform.run("/meet tz Europe/Berlin")
+    today = h.clock().astimezone(BERLIN).date()
+    townhall = await h.platform.run("/meet Townhall every first monday at 17:00")
+    assert townhall.ok, townhall.text
+    assert "every first Monday of the month at 17:00 Europe/Berlin" in townhall.text
+    mondays = first_weekdays_of_months(0, today - DAY, 3)  # today's 17:00 is still ahead
+    assert "Next: " + "; ".join(f"{day_text(d)} 17:00" for d in mondays) in townhall.text
+    offsite = await h.platform.run("/meet Offsite every month on the 1st at 10:00")
+    assert offsite.ok and "already passed" not in offsite.text, offsite.text
+    firsts = [(today.replace(day=1) + n * 32 * DAY).replace(day=1) for n in range(1, 4)]
+    assert "Next: " + "; ".join(f"{day_text(d)} 10:00" for d in firsts) in offsite.text
+    late = await h.platform.run("/meet Close every month on the 31st at 16:00")
+    assert "(the last day in shorter months)" in late.text
+
+
+async def test_a_counted_series_ends_stops_posting_and_says_so(h: Harness) -> None:
+    await h.platform.run("/meet tz Europe/Berlin")
+    monday = h.clock().astimezone(BERLIN).date()  # 09:00 has passed today
+    reply = await h.platform.run("/meet Retro every day at 9:00 for 2 times")
+    assert reply.ok and "2 times, 2 left" in reply.text, reply.text
+    await sweep_days(h, monday + DAY, 4, [(8, 50), (9, 0)])
+    starts = [card.start for _, card in h.platform.cards]
+    assert starts == [at(monday + DAY, 9, 0, BERLIN), at(monday + 2 * DAY, 9, 0, BERLIN)]
+    [item] = (await h.platform.run("/meet list")).items
+    assert item.status == "ended" and item.next_occurrences == ()
+    assert "2 times, none left (ended)" in item.local_when
+
+
+async def test_until_shows_in_the_listing_and_a_past_end_is_refused(h: Harness) -> None:
+    await h.platform.run("/meet tz Europe/Berlin")
+    today = h.clock().astimezone(BERLIN).date()
+    end = today + 3 * WEEK
+    created = await h.platform.run(f"/meet Sync every weekday at 9:30 until {end.isoformat()}")
+    assert created.ok, created.text
+    [item] = (await h.platform.run("/meet list")).items
+    year = f" {end.year}" if end.year != today.year else ""
+    assert f"until {end.day} {end:%b}{year}" in item.local_when and item.status == "active"
+    past = await h.platform.run(f"/meet Old every weekday at 9:30 until {today - DAY}")
+    assert not past.ok and "before the first one" in past.text
+    assert len((await h.platform.run("/meet list")).items) == 1  # nothing was saved
+
+
+async def test_skip_works_for_a_monthly_rule(h: Harness) -> None:
+    await h.platform.run("/meet tz Europe/Berlin")
+    today = h.clock().astimezone(BERLIN).date()
+    sid = await make_series(h, "/meet Townhall every last friday at 16:00")
+    wrong = await h.platform.run(f"/meet skip {sid} {today + DAY}")
+    assert not wrong.ok and "no meeting on" in wrong.text
+    reply = await h.platform.run(f"/meet skip {sid}")
+    assert reply.ok, reply.text
+    [item] = (await h.platform.run("/meet list")).items
+    skipped = reply.text.split("Skipping “Townhall” on ")[1].split(";")[0]
+    assert skipped not in item.next_occurrences[0]
+    assert all(entry.startswith("Fri") for entry in item.next_occurrences)
+
+
+async def test_refused_rules_create_nothing(h: Harness) -> None:
+    for text in ("/meet Sync every fortnightly at 9:00", "/meet Sync every 2nd tue at 10:00"):
+        reply = await h.platform.run(text)
+        assert not reply.ok and " Try: " in reply.text
+    assert (await h.platform.run("/meet list")).items == ()
+    assert h.platform.cards == []

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from itertools import islice
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.rrule import rrulestr
 from sqlite_utils import Database
 
 from storage import deliveries
 from storage.db import DatabaseError, open_database
 from storage.migrations import MIGRATIONS
-from tests.moments import next_monday_at
+from tests.moments import at, next_clock_change, next_monday_at
 
 ISO = "%Y-%m-%dT%H:%M:%SZ"  # how the first schema stored instants
 
@@ -77,3 +80,60 @@ def test_claims_are_exclusive_until_the_lease_runs_out(db_file: str) -> None:
     deliveries.mark_done(two, "m1", "reminder", later)
     assert not deliveries.claim(one, "m1", "reminder", later + timedelta(hours=1), "one")
     assert deliveries.outcome(one, "m1", "reminder") == "sent"
+
+
+def _old_occurrences(
+    days: set[int], hour: int, minute: int, tz: str, first: date, n: int
+) -> list[datetime]:
+    """What the weekly-only rule of earlier versions produced: each listed weekday, in
+    order, at the wall time (local_to_utc, as it used)."""
+    from bot.timeparse import local_to_utc
+
+    found: list[datetime] = []
+    day = first
+    while len(found) < n:
+        if day.weekday() in days:
+            found.append(local_to_utc(day, hour, minute, ZoneInfo(tz)))
+        day += timedelta(days=1)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("days", "rrule"),
+    [
+        ({0, 1, 2, 3, 4}, "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"),
+        (set(range(7)), "FREQ=DAILY"),
+        ({2}, "FREQ=WEEKLY;BYDAY=WE"),
+        ({5, 6}, "FREQ=WEEKLY;BYDAY=SA,SU"),
+    ],
+)
+def test_old_series_rows_migrate_to_rrules_with_the_same_occurrences(
+    db_file: str, days: set[int], rrule: str
+) -> None:
+    from bot.recurrence import series_occurrences
+    from storage.series import get_series
+
+    created = next_monday_at(14) - timedelta(days=40)  # a Monday, weeks ago
+    old = Database(db_file)
+    MIGRATIONS.apply(old, stop_before="m006_series_rrule")
+    old.execute(
+        "INSERT INTO series (id, platform, workspace_id, channel_id, owner_id, title, days, "
+        "hour, minute, tz, length_s, provider, status, feedback, skipped, created_at) "
+        "VALUES ('ser234','slack','T1','C1','U1','Standup',?,2,30,'Europe/Berlin',900,"
+        "'jitsi','active',1,'[]',?)",
+        [",".join(str(d) for d in sorted(days)), f"{created:{ISO}}"],
+    )
+    old.conn.commit()
+    old.close()
+    db = open_database(db_file)
+    [(text,)] = db.execute("SELECT rrule FROM series").fetchall()
+    start, line = text.split("\n")
+    assert line == f"RRULE:{rrule}" and start.endswith("T023000")
+    assert rrulestr(text) is not None  # a calendar's RRULE reader takes it as it is
+    series = get_series(db, "ser234")
+    assert series is not None and series.rule.days == frozenset(days)
+    tz = ZoneInfo("Europe/Berlin")
+    spring = next_clock_change(tz, forward=True)  # 02:30 is missing that night
+    after = at(spring - timedelta(days=10), 0, 0, tz)
+    got = [s for _, s in islice(series_occurrences(series, after), 30)]
+    assert got == _old_occurrences(days, 2, 30, "Europe/Berlin", after.astimezone(tz).date(), 30)
