@@ -111,8 +111,9 @@ class MeetingChanges:
         meeting = self.core.find_meeting(caller, meeting_id)
         if meeting is None:
             return None, Reply(
-                f"I can't find a meeting “{meeting_id}” in this workspace; "
-                "/meet list shows the ids.",
+                f"I can't find a meeting “{meeting_id}” in this workspace (/meet list shows "
+                f"the ids); to book a meeting whose title starts with “{verb}”, quote the "
+                f'title: /meet "{verb.title()} {meeting_id}" tomorrow at 15:00',
                 ok=False,
             )
         if caller.user_id != meeting.organizer_id and not caller.is_admin:

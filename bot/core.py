@@ -13,15 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from bot.claims import Claims
-from bot.models import Caller, Meeting, WorkspaceSettings
+from bot.models import ID_ALPHABET, ID_LENGTH, Caller, Meeting, WorkspaceSettings
 from bot.ports import Clock, Messenger, ProviderSource
 from bot.providers import LABELS
 from bot.timefmt import zone_or_none
 from storage import meetings as meeting_rows
 from storage import workspaces
 from storage.secrets import SecretBox
-
-ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: ids are typed by people
 
 
 @dataclass
@@ -56,7 +54,7 @@ class Core:
 
     def new_id(self) -> str:
         while True:
-            candidate = "".join(secrets.choice(ID_ALPHABET) for _ in range(6))
+            candidate = "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
             if not meeting_rows.id_taken(self.db, candidate):
                 return candidate
 

@@ -312,7 +312,11 @@ def _parse(text: str, ctx: tp.Ctx) -> Request:
     words = text.split()
     if not words:
         return CreateMeeting()
-    return subcommands.read(words, ctx) or _create(None, words, ctx)
+    return (
+        subcommands.read_change(words, ctx, lambda rest: _create("", rest, ctx))
+        or subcommands.read(words, ctx)
+        or _create(None, words, ctx)
+    )
 
 
 def _guarded(run: Callable[[], T], text: str, ctx: tp.Ctx, kind: str) -> T:

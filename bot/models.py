@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: ids are typed by people
+ID_LENGTH = 6
+
 
 class MeetingStatus(StrEnum):
     SCHEDULED = "scheduled"
@@ -133,9 +136,6 @@ class Rule:
             return frozenset(range(7))
         codes = parts.get("BYDAY", "").split(",") if parts.get("FREQ") == "WEEKLY" else []
         return frozenset(RRULE_DAYS.index(c) for c in codes if c in RRULE_DAYS)
-
-
-Weekly = Rule  # the earlier name of the rule type, still imported by bot.requests
 
 
 @dataclass(frozen=True)

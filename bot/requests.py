@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from bot.models import Weekly
+from bot.models import Rule
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class CreateMeeting:
 @dataclass(frozen=True)
 class CreateSeries:
     title: str
-    rule: Weekly
+    rule: Rule
     duration: timedelta | None = None
     feedback: bool = True
 
@@ -107,9 +107,37 @@ class Help:
     pass
 
 
+@dataclass(frozen=True)
+class MoveMeeting:
+    """A booked meeting to a new start (and, if given, a new length)."""
+
+    meeting_id: str
+    start: datetime  # aware UTC
+    duration: timedelta | None = None  # None keeps the meeting's length
+    note: str = ""  # as CreateMeeting.note: how a DST-touched time was read
+
+
+@dataclass(frozen=True)
+class RenameMeeting:
+    meeting_id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ChangeSeries:
+    """`/meet move <series> every …`: a series' rule, time and, if given, length."""
+
+    series_id: str
+    rule: Rule
+    duration: timedelta | None = None
+
+
 Request = (
     CreateMeeting
     | CreateSeries
+    | MoveMeeting
+    | RenameMeeting
+    | ChangeSeries
     | ListMeetings
     | EndMeeting
     | CancelMeeting
@@ -130,6 +158,7 @@ class Button(StrEnum):
     """The buttons convene puts on its messages, whatever the platform draws them as."""
 
     END = "end"
+    EDIT = "edit"  # opens the scheduling form filled in (Slack)
     CANCEL = "cancel"
     RATE = "rate"
     COMMENT = "comment"

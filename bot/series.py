@@ -12,6 +12,7 @@ still be running, and otherwise skipped with a log line.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ from bot.recurrence import (
     series_occurrences,
     until_date,
 )
-from bot.requests import CreateSeries
+from bot.requests import ChangeSeries, CreateSeries
 from bot.rooms import MeetingPlan, meeting_title, open_meeting
 from bot.timefmt import duration
 from storage import meetings as meeting_rows
@@ -156,6 +157,32 @@ class SeriesManager:
         return Reply(
             f"Skipping “{series.title}” on {_day_text(target)}{counted}; "
             f"{describe_rule(updated, now)}. {self.next_text(updated, zone)}"
+        )
+
+    def change(self, caller: Caller, request: ChangeSeries) -> Reply:
+        """A new rule (and length) from the next occurrence on; the ones already opened
+        stay as they are."""
+        series, refusal = self._owned(caller, request.series_id, "change")
+        if series is None:
+            return refusal
+        now, zone = self.core.clock(), ZoneInfo(series.tz)
+        changed = replace(
+            series,
+            rule=anchored(request.rule, now, zone),
+            length=request.duration or series.length,
+        )
+        if has_ended(changed, now):
+            return Reply(
+                f"“{series.title}” would hold no more meetings with that rule; "
+                "give an end that is still ahead.",
+                ok=False,
+            )
+        series_rows.change_rule(self.core.db, series.id, changed.rule, changed.length)
+        self.plan(changed)
+        return Reply(
+            f"“{series.title}” is now {describe_rule(changed, now)}; "
+            f"{duration(changed.length)} each. "
+            f"{self.next_text(changed, self.core.zone_for(caller))}"
         )
 
     def pause(self, caller: Caller, series_id: str) -> Reply:

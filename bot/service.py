@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import grammar
+from bot.changes import MeetingChanges
 from bot.core import Core
 from bot.feedback import FeedbackManager
 from bot.help import HELP
@@ -25,6 +27,7 @@ from bot.providers.errors import ProviderError
 from bot.providers.webhooks import ProviderEvent
 from bot.requests import (
     CancelMeeting,
+    ChangeSeries,
     Configure,
     CreateMeeting,
     CreateSeries,
@@ -33,9 +36,11 @@ from bot.requests import (
     GrammarError,
     Help,
     ListMeetings,
+    MoveMeeting,
     OpenScheduleForm,
     PauseSeries,
     RateMeeting,
+    RenameMeeting,
     Request,
     ResendHost,
     ResumeSeries,
@@ -62,6 +67,7 @@ class MeetingService:
         self.lifecycle = lifecycle
         self.series = SeriesManager(core, lifecycle)
         self.feedback = FeedbackManager(core, lifecycle)
+        self.changes = MeetingChanges(core, lifecycle)
         lifecycle.sweeps.append(self._forget_old_requests)
 
     async def start(self) -> None:
@@ -83,6 +89,18 @@ class MeetingService:
         """The title of a meeting of the caller's workspace, or None (e.g. to label a form)."""
         meeting = self.core.find_meeting(caller, meeting_id)
         return meeting.title if meeting else None
+
+    def meeting_slot(
+        self, caller: Caller, meeting_id: str
+    ) -> tuple[str, datetime, datetime] | None:
+        """(title, start, end) of a meeting the caller may change, to fill an edit form;
+        None for meetings of other channels or that have started."""
+        meeting = self.core.find_meeting(caller, meeting_id)
+        if meeting is None or meeting.channel_id != caller.channel_id:
+            return None
+        if meeting.status is not MeetingStatus.SCHEDULED:
+            return None
+        return meeting.title, meeting.start, meeting.end
 
     def meeting_place(self, platform: str, meeting_id: str) -> Place | None:
         """Where a meeting of this platform lives, for answers that arrive outside its
@@ -158,6 +176,21 @@ class MeetingService:
                 return await self.close(caller, meeting_id, MeetingStatus.CANCELLED)
             case CreateSeries():
                 return self.series.create(caller, request)
+            case MoveMeeting(meeting_id) | RenameMeeting(meeting_id) if self.series.find(
+                caller, meeting_id
+            ):
+                return Reply(
+                    f"{meeting_id} is a series: change its days and time with "
+                    f"/meet move {meeting_id} every weekday at 9:30.",
+                    ok=False,
+                )
+            case MoveMeeting(meeting_id, start, length, note):
+                reply = await self.changes.move(caller, meeting_id, start, length)
+                return replace(reply, text=f"{reply.text} {note}") if reply.ok and note else reply
+            case RenameMeeting(meeting_id, title):
+                return await self.changes.rename(caller, meeting_id, title)
+            case ChangeSeries():
+                return self.series.change(caller, request)
             case SkipOccurrence(series_id, day):
                 return self.series.skip(caller, series_id, day)
             case PauseSeries(series_id):

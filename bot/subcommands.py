@@ -7,6 +7,7 @@ year party" and "list everything" stay meeting titles.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cache
@@ -15,16 +16,22 @@ from zoneinfo import available_timezones
 from bot import timedays, timeplace
 from bot import timeparse as tp
 from bot import timewords as tw
+from bot.models import ID_ALPHABET, ID_LENGTH
 from bot.requests import (
     CancelMeeting,
+    ChangeSeries,
     Configure,
+    CreateMeeting,
+    CreateSeries,
     EndMeeting,
     FeedbackSummary,
     Help,
     ListMeetings,
+    MoveMeeting,
     OpenScheduleForm,
     PauseSeries,
     RateMeeting,
+    RenameMeeting,
     Request,
     ResendHost,
     ResumeSeries,
@@ -32,6 +39,7 @@ from bot.requests import (
     SkipOccurrence,
 )
 
+_QUOTES = "\"“”„«»'"
 _CONFIG_KEYS = ("provider", "reminder", "length", "feedback")
 
 _SINGLE: dict[str, Callable[[], Request]] = {
@@ -99,6 +107,40 @@ def read(words: Sequence[str], ctx: tp.Ctx) -> Request | None:
         if key in _CONFIG_KEYS and n == 3:
             return Configure(key, words[2])
     return None
+
+
+_ID = re.compile(f"[{ID_ALPHABET}]{{{ID_LENGTH}}}")
+MOVE_EXAMPLE = "/meet move k3f9qa tomorrow at 15:00"
+
+
+def read_change(
+    words: Sequence[str], ctx: tp.Ctx, read_phrase: Callable[[Sequence[str]], Request]
+) -> Request | None:
+    """`move <id> [to] <when> [for <length>]`, `move <series> every …`, `rename <id> <title>`.
+
+    Only when the second word has the shape of an id ("Move budget review at 3pm" still
+    reads as a move of "budget", which the service then refuses, saying to quote the
+    title). `read_phrase` reads the rest as a meeting's clauses with no title."""
+    head, n = words[0].lower(), len(words)
+    if head not in ("move", "rename") or n < 2 or not _ID.fullmatch(words[1].lower()):
+        return None
+    if head == "rename":
+        if n == 2:
+            raise ctx.fail('"rename" needs the new title.', example="/meet rename k3f9qa Retro")
+        return RenameMeeting(words[1], " ".join(words[2:]).strip(_QUOTES))
+    rest = list(words[2:])
+    if rest and rest[0].lower() == "to":
+        rest = rest[1:]
+    if not rest:
+        raise ctx.fail('"move" needs the new time.', example=MOVE_EXAMPLE)
+    reading = read_phrase(rest)
+    if isinstance(reading, CreateSeries):
+        return ChangeSeries(words[1], reading.rule, reading.duration)
+    if not isinstance(reading, CreateMeeting) or reading.start is None:
+        raise ctx.fail('"move" needs the new time.', example=MOVE_EXAMPLE)
+    if reading.remind is not None or reading.invitees or not reading.feedback:
+        raise ctx.fail('"move" changes only the time and the length.', example=MOVE_EXAMPLE)
+    return MoveMeeting(words[1], reading.start, reading.duration, reading.note)
 
 
 def skip_day(words: Sequence[str], ctx: tp.Ctx) -> tuple[int, date] | None:

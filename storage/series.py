@@ -48,6 +48,23 @@ def insert_series(db: Database, series: Series) -> None:
         )
 
 
+def change_rule(db: Database, series_id: str, rule: Rule, length: timedelta) -> None:
+    """A series' new rule and length; skips of days it no longer holds are harmless."""
+    with write(db):
+        db.execute(
+            "UPDATE series SET days = ?, hour = ?, minute = ?, rrule = ?, length_s = ? "
+            "WHERE id = ?",
+            [
+                ",".join(str(day) for day in sorted(rule.days)),
+                rule.hour,
+                rule.minute,
+                recurrence_text(rule),
+                int(length.total_seconds()),
+                series_id,
+            ],
+        )
+
+
 def get_series(db: Database, series_id: str) -> Series | None:
     rows = list(db.query("SELECT * FROM series WHERE id = ?", [series_id]))
     return _series(rows[0]) if rows else None
