@@ -37,6 +37,7 @@ from datetime import date, datetime, time
 from bot.models import RRULE_DAYS, Rule
 from bot.recurrence import daily, edited, monthly_nth, monthly_on, weekly
 from bot.timeparse import DAY_GROUPS, DAY_NAMES, Ctx, looks_like_clock, read_clock, show, tried
+from bot.timewords import MONTHS
 
 # weekly is bot.recurrence's, exported here beside its reader for tests that build rules
 __all__ = ["End", "describe", "describe_day", "read_days", "read_end", "read_rule", "weekly"]
@@ -52,10 +53,6 @@ _UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week",
           "month": "month", "months": "month"}  # fmt: skip
 _SPANS = {"week": "weeks", "weeks": "weeks", "month": "months", "months": "months"}
 _COUNT_WORDS = ("time", "times", "occurrence", "occurrences", "meeting", "meetings")
-_MONTH_NAMES = ("jan january", "feb february", "mar march", "apr april", "may", "jun june",
-                "jul july", "aug august", "sep sept september", "oct october",
-                "nov november", "dec december")  # fmt: skip
-MONTHS = {name: n for n, names in enumerate(_MONTH_NAMES, 1) for name in names.split()}
 _MONTHDAY = re.compile(r"([0-9]{1,2})(st|nd|rd|th)?")
 _NUMBER = re.compile(r"[0-9]{1,4}")
 _TIMES_X = re.compile(r"([0-9]{1,4})x")
