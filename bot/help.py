@@ -11,11 +11,15 @@ HELP = """\
   words that look like a time are read or refused, never put in the title:
   quote such a title: /meet "Budget 2028" at 15:00
 /meet Standup every weekday at 9:30 for 15m   post a fresh link on a schedule
+  also:   every other week on tue at 10 · every month on the 15th · every first monday
+          every last friday · ... until jun 30 · ... for 10 times
 /meet Retro at 16:00 nofeedback        no feedback prompt afterwards
 /meet schedule                         open the scheduling form
 /meet list                             upcoming and running meetings here
 /meet end <id>    /meet cancel <id>    end or cancel a meeting (organizer or admin)
 /meet host <id>                        send me my host link again, privately
+/meet move <id> tomorrow at 15:00      move a meeting (a fresh room; organizer or admin)
+/meet rename <id> Sprint retro         rename it;  /meet move <series> every mon at 9:30
 /meet skip <series> [date]   /meet pause <series>   /meet resume <series>
 /meet feedback <id>                    the feedback summary (organizer)
 /meet rate <id> 4 great pace           rate a meeting that ended (1–5, comment optional)

@@ -1,7 +1,8 @@
 """The `/meet` slash-command group: typed options in, typed requests out.
 
 Discord wants an answer within 3 s. Commands that call a video provider
-(now, schedule, every, end, cancel) defer at once, privately (a followup after
+(now, schedule, every, end, cancel, move) or update the card before answering
+(rename) defer at once, privately (a followup after
 a public defer cannot be ephemeral, so that is decided here), and answer with
 an ephemeral followup; the public card goes out separately via the Messenger.
 Quick commands answer directly and ephemerally. Option values are parsed with
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 from zoneinfo import available_timezones
 
@@ -25,6 +27,7 @@ from bot import grammar
 from bot.models import Caller
 from bot.requests import (
     CancelMeeting,
+    ChangeSeries,
     Configure,
     CreateMeeting,
     CreateSeries,
@@ -33,7 +36,9 @@ from bot.requests import (
     GrammarError,
     Help,
     ListMeetings,
+    MoveMeeting,
     PauseSeries,
+    RenameMeeting,
     Request,
     ResendHost,
     ResumeSeries,
@@ -97,10 +102,37 @@ async def _run(interaction: Interaction, build: Build, *, slow: bool) -> None:
     await interaction.response.send_message(render.reply_text(reply), ephemeral=True)
 
 
-def _when(interaction: Interaction, caller: Caller, text: str) -> datetime:
-    """A start time read in the caller's zone, relative to the service's clock."""
+@dataclass(frozen=True)
+class _Slot:
+    start: datetime
+    duration: timedelta | None
+    note: str
+
+
+def _slot(interaction: Interaction, caller: Caller, when: str, duration: str | None) -> _Slot:
+    """A `when` option read in the caller's zone from the service's clock, ranges and
+    DST notes included, and its length: a range's own, else the `duration` option."""
     service = service_of(interaction)
-    return grammar.parse_when(text, now=service.now(), tz=service.zone_for(caller))
+    reading = grammar.parse_slot(when, now=service.now(), tz=service.zone_for(caller))
+    start = reading.start or service.now()  # parse_slot always gives a start
+    if reading.end is None:
+        return _Slot(start, _opt(grammar.parse_duration, duration), reading.note)
+    if duration:
+        raise GrammarError(
+            f"You gave a range, {_quoted(when)}, and a duration, {_quoted(duration)}; "
+            "I need just one."
+        )
+    return _Slot(start, reading.end - start, reading.note)
+
+
+def _is_rule(text: str) -> bool:
+    words = text.split()
+    return bool(words) and words[0].lower() == "every"
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return f"“{text if len(text) <= limit else text[: limit - 1] + '…'}”"
 
 
 def _opt(parse: Callable[[str], T], text: str | None) -> T | None:
@@ -119,7 +151,7 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
     @app_commands.command(description="Schedule a meeting and post its link here")
     @app_commands.describe(
         title="What the meeting is about",
-        when="When it starts: 15:00, in 20m, tomorrow 9am, mon 10:30, 2026-12-01 14:00",
+        when="When: 15:00, in 20m, tomorrow 9am, mon 10:30, 2026-12-01 14:00, 15:00-16:00",
         duration="How long: 45m, 1h30 (default: this server's meeting length)",
         remind="How long before the start to remind the channel: 15m, 1h, none",
     )
@@ -132,11 +164,13 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
         remind: str | None = None,
     ) -> None:
         def build(caller: Caller) -> Request:
+            slot = _slot(interaction, caller, when, duration)
             return CreateMeeting(
                 title=title,
-                start=_when(interaction, caller, when),
-                duration=_opt(grammar.parse_duration, duration),
+                start=slot.start,
+                duration=slot.duration,
                 remind=_opt(grammar.parse_remind, remind),
+                note=slot.note,
             )
 
         await _run(interaction, build, slow=True)
@@ -172,6 +206,32 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
     @app_commands.autocomplete(meeting=meeting_choices)
     async def cancel(self, interaction: Interaction, meeting: str) -> None:
         await _run(interaction, lambda c: CancelMeeting(meeting), slow=True)
+
+    @app_commands.command(description="Move a booked meeting to another time (a new link)")
+    @app_commands.describe(
+        meeting="The meeting's id (from its card or /meet list)",
+        when="Its new start: 15:00, tomorrow 9am, mon 10:30, 15:00-16:00",
+        duration="Its new length: 45m, 1h30 (default: as it was)",
+    )
+    @app_commands.autocomplete(meeting=meeting_choices)
+    async def move(
+        self, interaction: Interaction, meeting: str, when: str, duration: str | None = None
+    ) -> None:
+        def build(caller: Caller) -> Request:
+            if _is_rule(when):  # a series' new rule, as `/meet move <series> every …`
+                return ChangeSeries(
+                    meeting, grammar.parse_rule(when), _opt(grammar.parse_duration, duration)
+                )
+            slot = _slot(interaction, caller, when, duration)
+            return MoveMeeting(meeting, slot.start, slot.duration, slot.note)
+
+        await _run(interaction, build, slow=True)
+
+    @app_commands.command(description="Give a booked meeting a new title")
+    @app_commands.describe(meeting="The meeting's id", title="Its new title")
+    @app_commands.autocomplete(meeting=meeting_choices)
+    async def rename(self, interaction: Interaction, meeting: str, title: str) -> None:
+        await _run(interaction, lambda c: RenameMeeting(meeting, title), slow=True)
 
     @app_commands.command(description="Send me my host link again, privately")
     @app_commands.describe(meeting="The meeting's id")

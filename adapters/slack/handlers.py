@@ -1,5 +1,12 @@
 """Bolt listeners: `/meet`, the card's buttons, the feedback buttons and the modals.
 
+The card's Edit button opens the scheduling form filled in with the meeting's title,
+start and length, only for a meeting of the channel it was pressed in that has not
+started (the button's value is user-controlled; `MeetingService.meeting_slot` gives
+nothing else). Its submission becomes a rename and/or a move, asked in that order
+for the verified user, who gets one private answer; the service refuses anyone but
+the organizer or an admin.
+
 Every listener acknowledges first (Slack allows 3 seconds, a provider may take
 longer), then does its work inside `after_ack`: asks Slack who the user is, runs
 the service and answers privately, and turns any failure into one logged
@@ -41,6 +48,19 @@ FORM_FAILED = (
     "The scheduling form could not be opened; type the meeting instead: "
     "/meet Design review at 15:00 for 45m"
 )
+EDIT_FAILED = (
+    "The edit form could not be opened; type the change instead: "
+    "/meet move {id} tomorrow 15:00 or /meet rename {id} New title"
+)
+NOT_HERE = (
+    "convene can't find that meeting in this channel; edit a meeting from its own card "
+    "(/meet list shows the ones here)."
+)
+NOT_CHANGEABLE = (
+    "This meeting has started or is over, so it can no longer be changed; "
+    "book a new one with /meet Design review at 15:00."
+)
+UNCHANGED = "Nothing was changed: the title, start and length are as they were."
 COMMENT_FAILED = (
     "The comment form could not be opened; type it instead: /meet rate {id} 4 your comment"
 )
@@ -89,7 +109,9 @@ class Handlers:
         app.action(render.OPEN_FORM_ACTION)(self.open_form_button)
         app.action(re.compile(f"^({render.JOIN_ACTION}|{render.LINK_ACTION})"))(self.link_clicked)
         app.action(render.action_id(Button.COMMENT))(self.comment_button)
+        app.action(render.action_id(Button.EDIT))(self.edit_button)
         app.view(modal.CALLBACK_ID)(self.schedule_submitted)
+        app.view(modal.EDIT_CALLBACK_ID)(self.edit_submitted)
         app.view(modal.COMMENT_CALLBACK_ID)(self.comment_submitted)
 
     # -- /meet ---------------------------------------------------------------------------
@@ -168,6 +190,45 @@ class Handlers:
 
         await after_ack("the form button", work, partial(answer_privately, client, who, respond))
 
+    async def edit_button(
+        self,
+        ack: AsyncAck,
+        action: dict[str, Any],
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """Opens the scheduling form filled in with the meeting it names, in the clicker's zone."""
+        await ack()
+        who = inbound.action_who(context)
+        meeting_id = inbound.meeting_of(action)
+        failed = Reply(EDIT_FAILED.format(id=meeting_id or "<id>"), ok=False)
+
+        async def work() -> Reply | None:
+            caller = await self.callers.caller(client, who)
+            form = self.edit_form(caller, meeting_id)
+            if isinstance(form, Reply):
+                return form
+            view = modal.edit_view(form)
+            return None if await open_view(client, inbound.trigger_id(body), view) else failed
+
+        answer = partial(answer_privately, client, who, respond)
+        await after_ack("the edit button", work, answer, failed)
+
+    def edit_form(self, caller: Caller, meeting_id: str) -> modal.EditContext | Reply:
+        """The filled-in form for a meeting of the caller's channel that has not started,
+        or why there is none. Like `title_here`, nothing about a meeting of another
+        channel is shown: the id in the button's value may have been typed by anyone."""
+        place = self.service.meeting_place(PLATFORM, meeting_id)
+        if place is None or place != caller.place:
+            return Reply(NOT_HERE, ok=False)
+        slot = self.service.meeting_slot(caller, meeting_id)
+        if slot is None:
+            return Reply(NOT_CHANGEABLE, ok=False)
+        zone = self.service.zone_for(caller)
+        return modal.EditContext.shown(meeting_id, caller.channel_id, zone, slot)
+
     async def link_clicked(self, ack: AsyncAck) -> None:
         """Link buttons open in the browser; Slack still tells the app, which just says OK."""
         await ack()
@@ -231,6 +292,44 @@ class Handlers:
     ) -> None:
         form, result = inbound.schedule_submission(view, now=self.service.now())
         await self.submitted(ack, "the scheduling form", form.channel_id, result, client, context)
+
+    async def edit_submitted(
+        self,
+        ack: AsyncAck,
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """A rename and/or a move, asked in that order; one private answer for both."""
+        form, result = inbound.edit_submission(view, now=self.service.now())
+        if isinstance(result, dict):
+            await ack(response_action="errors", errors=result)
+            return
+        await ack()
+        who = inbound.form_who(context, form.channel_id)
+        answer = partial(answer_privately, client, who, None)  # a modal has no response_url
+        await after_ack("the edit form", self.asks_in_turn(client, who, result), answer)
+
+    def asks_in_turn(self, client: AsyncWebClient, who: Who, requests: list[Request]) -> Work:
+        """Several requests of one form, in order, stopping at the first refusal; their
+        answers joined into one."""
+
+        async def work() -> Reply:
+            if not requests:
+                return Reply(UNCHANGED)
+            caller = await self.callers.caller(client, who)
+            replies: list[Reply] = []
+            for request in requests:
+                replies.append(await self.service.handle(caller, request))
+                if not replies[-1].ok:
+                    break
+            return Reply(
+                " ".join(r.text for r in replies),
+                ok=all(r.ok for r in replies),
+                private=tuple(note for r in replies for note in r.private),
+            )
+
+        return work
 
     async def submitted(
         self,

@@ -83,10 +83,15 @@ def pressed(action_id: str) -> tuple[Button, int | None] | None:
     return (Button.RATE, score) if score is not None else None
 
 
+FORM_BUTTONS = (Button.COMMENT, Button.EDIT)
+"""Buttons that open a form: their press asks nothing by itself; the form's submission does."""
+
+
 def button_press(action: Mapping[str, Any]) -> Request | None:
-    """End, Cancel or a rating as a request; None for buttons that ask nothing (comment)."""
+    """End, Cancel or a rating as a request; None for buttons that open a form (comment,
+    edit) and for anything that is none of convene's buttons."""
     found = pressed(_str(action, "action_id"))
-    if found is None or found[0] is Button.COMMENT:
+    if found is None or found[0] in FORM_BUTTONS:
         return None
     button, score = found
     return button_request(button, meeting_of(action), score)
@@ -110,6 +115,15 @@ def schedule_submission(
     """The scheduling form: where to answer, and its request or {block_id: error}."""
     form = modal.FormContext.load(_metadata(view))
     return form, modal.read_submission(view_values(view), now=now, tz=form.tz)
+
+
+def edit_submission(
+    view: Mapping[str, Any], *, now: datetime
+) -> tuple[modal.EditContext, list[Request] | dict[str, str]]:
+    """The edit form: where to answer, and its changes in the order to make them
+    (rename, then move; none when nothing changed), or {block_id: error}."""
+    form = modal.EditContext.load(_metadata(view))
+    return form, modal.read_edit(view_values(view), form, now=now)
 
 
 def comment_submission(

@@ -29,13 +29,19 @@ _SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 # Action ids are what cards already posted in channels send back: never rename one.
 END_ACTION = "meet_end"
 CANCEL_ACTION = "meet_cancel"
+EDIT_ACTION = "meet_edit"  # opens the scheduling form filled in, value = meeting id
 JOIN_ACTION = "meet_join"  # link buttons still send an action, which is only acknowledged
 LINK_ACTION = "meet_link"
 OPEN_FORM_ACTION = "meet_open_schedule"
 RATE_PREFIX = "feedback_"  # rating buttons are feedback_1 … feedback_5, value = meeting id
 COMMENT_ACTION = "feedback_comment"  # opens the comment modal, value = meeting id
 SCORES = range(1, 6)
-ACTION_IDS = {Button.END: END_ACTION, Button.CANCEL: CANCEL_ACTION, Button.COMMENT: COMMENT_ACTION}
+ACTION_IDS = {
+    Button.END: END_ACTION,
+    Button.EDIT: EDIT_ACTION,
+    Button.CANCEL: CANCEL_ACTION,
+    Button.COMMENT: COMMENT_ACTION,
+}
 
 
 def action_id(button: Button, score: int | None = None) -> str:
@@ -177,7 +183,8 @@ def card_text(card: Card) -> str:
 
 
 def card_blocks(card: Card) -> list[Block]:
-    """Title, local start–end, organizer, provider; Join/End/Cancel while the room is open."""
+    """Title, local start–end, organizer, provider; Join/End/Cancel while the room is open,
+    and Edit while the meeting has not started (cards of earlier versions have none)."""
     status = status_text(card.status)
     if card.late:
         status += " (posted late)"
@@ -199,19 +206,16 @@ def card_blocks(card: Card) -> list[Block]:
         people = " ".join(mention(person) for person in card.invitees)
         blocks.insert(1, mrkdwn_section(f"With {people}"))
     if card.join_url:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "meet_card",
-                "elements": [
-                    link_button("Join", card.join_url, JOIN_ACTION, primary=True),
-                    _action_button("End now", action_id(Button.END), card.meeting_id),
-                    _action_button(
-                        "Cancel", action_id(Button.CANCEL), card.meeting_id, confirm=True
-                    ),
-                ],
-            }
+        buttons = [
+            link_button("Join", card.join_url, JOIN_ACTION, primary=True),
+            _action_button("End now", action_id(Button.END), card.meeting_id),
+        ]
+        if card.status == "scheduled":
+            buttons.append(_action_button("Edit", action_id(Button.EDIT), card.meeting_id))
+        buttons.append(
+            _action_button("Cancel", action_id(Button.CANCEL), card.meeting_id, confirm=True)
         )
+        blocks.append({"type": "actions", "block_id": "meet_card", "elements": buttons})
     return blocks
 
 

@@ -272,6 +272,8 @@ async def test_commands_are_synced_to_the_configured_guild(
         "list": [],
         "end": ["meeting"],
         "cancel": ["meeting"],
+        "move": ["meeting", "when", "duration"],
+        "rename": ["meeting", "title"],
         "host": ["meeting"],
         "feedback": ["meeting"],
         "skip": ["series", "date"],
@@ -282,3 +284,7 @@ async def test_commands_are_synced_to_the_configured_guild(
         "help": [],
     }
     assert all(o["description"] for o in meet["options"])
+    by_name = {o["name"]: o for o in meet["options"]}
+    for sub in ("end", "cancel", "move", "rename"):
+        [meeting] = [p for p in by_name[sub]["options"] if p["name"] == "meeting"]
+        assert meeting["autocomplete"] is True and meeting["required"] is True, sub

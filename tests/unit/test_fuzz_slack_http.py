@@ -65,10 +65,13 @@ WORDS = [
 ]  # fmt: skip
 ACTIONS = [
     render.END_ACTION, render.CANCEL_ACTION, render.OPEN_FORM_ACTION, render.JOIN_ACTION,
-    render.LINK_ACTION, render.COMMENT_ACTION, "meet_unknown", "feedback_0", "feedback_6",
+    render.LINK_ACTION, render.COMMENT_ACTION, render.EDIT_ACTION, "meet_unknown",
+    "feedback_0", "feedback_6",
     *(f"{render.RATE_PREFIX}{score}" for score in render.SCORES),
 ]  # fmt: skip
-FORM_BLOCKS = ["title", "date", "time", "duration", "repeat", "remind", modal.COMMENT_BLOCK, "x"]
+FORM_BLOCKS = [
+    "title", "date", "time", "when", "duration", "repeat", "remind", modal.COMMENT_BLOCK, "x"
+]  # fmt: skip
 TRACEBACK = re.compile(r"Traceback|File \"|Error\(|Exception\b|\w+Error:")
 
 text_pieces = st.one_of(st.sampled_from(WORDS), st.text(max_size=12))
@@ -205,7 +208,9 @@ def test_generated_slack_requests_never_break_the_endpoint(
         action_id=st.sampled_from(ACTIONS),
         value=st.one_of(st.text(max_size=50), st.sampled_from(["", "abc123", "x" * 100])),
         ephemeral=st.booleans(),
-        callback=st.sampled_from([modal.CALLBACK_ID, modal.COMMENT_CALLBACK_ID, "other"]),
+        callback=st.sampled_from(
+            [modal.CALLBACK_ID, modal.COMMENT_CALLBACK_ID, modal.EDIT_CALLBACK_ID, "other"]
+        ),
         meta=metadata,
         values=form_values,
     )

@@ -53,7 +53,7 @@ def test_card_shows_local_time_tokens_and_escaped_title() -> None:
     assert f"<!date^{int(END.timestamp())}^{{time}}|15:30 UTC>" in text
     assert "Retro &lt;!here&gt; &amp; co" in text and "<!here>" not in text
     actions = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert actions == ["meet_join", "meet_end", "meet_cancel"]
+    assert actions == ["meet_join", "meet_end", "meet_edit", "meet_cancel"]
 
 
 def test_closed_card_has_no_buttons_and_says_so() -> None:
