@@ -94,14 +94,16 @@ async def test_meet_now_posts_join_link_publicly_and_host_link_ephemerally(
     buttons = card.body["components"][0]["components"]
     join = next(b for b in buttons if b.get("label") == "Join")
     assert join["style"] == 5 and join["url"].startswith("https://meet.jit.si/")
-    meeting = bot.h.core.get_meeting(embed["footer"]["text"].split()[-1])
-    assert meeting is not None and meeting.message_ref is not None
+    meeting_id = embed["footer"]["text"].split()[-1]
     ids = {b.get("custom_id") for b in buttons}
-    assert {f"convene:end:{meeting.id}", f"convene:cancel:{meeting.id}"} <= ids
+    assert {f"convene:end:{meeting_id}", f"convene:cancel:{meeting_id}"} <= ids
     assert card.body["allowed_mentions"]["parse"] == []
 
     answer = await _answer(emu, interaction)
     assert answer.kind == "followup" and _private(answer)
+    # The private answer comes once the card is posted and its message remembered.
+    meeting = bot.h.core.get_meeting(meeting_id)
+    assert meeting is not None and meeting.message_ref is not None
     assert meeting.host_url and meeting.host_url in _content(answer)
     assert all(meeting.host_url not in s.text for s in emu.public())
     assert "test-token" not in "".join(s.text for s in emu.sent)
