@@ -75,6 +75,10 @@ class Claims:
         """For facts that only need recording once (a webhook's id): True the first time."""
         return deliveries.record_once(self.db, subject, kind, self.clock())
 
+    def forget_before(self, kind: Kind, age: timedelta) -> int:
+        """Drop records of `kind` older than `age` (replay keys outlive their window)."""
+        return deliveries.prune(self.db, kind, self.clock() - age)
+
 
 async def patiently(write: Callable[[], None], patience: timedelta = RECORD_PATIENCE) -> None:
     """Retry a small write while the database is busy, yielding the loop between tries.

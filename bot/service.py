@@ -50,8 +50,8 @@ from bot.requests import (
 from bot.rooms import MeetingPlan, host_note, meeting_title, open_meeting
 from bot.series import SeriesManager
 from bot.timefmt import duration, suggest_zones, when, zone_or_none
-from storage import deliveries, platform_state, workspaces
 from storage import meetings as meeting_rows
+from storage import platform_state, workspaces
 from storage.db import StorageBusy
 from storage.deliveries import Kind
 
@@ -133,7 +133,7 @@ class MeetingService:
     async def _forget_old_requests(self) -> None:
         """Replay keys are needed only while their signature could still be accepted."""
         with contextlib.suppress(StorageBusy):  # next sweep, then
-            deliveries.prune(self.core.db, Kind.INBOUND_REQUEST, self.core.clock() - REPLAY_MEMORY)
+            self.core.claims.forget_before(Kind.INBOUND_REQUEST, REPLAY_MEMORY)
 
     def platform_state(self, platform: str, key: str) -> str | None:
         """A platform adapter's own small bookkeeping (e.g. a synced command tree's hash)."""
