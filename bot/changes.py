@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bot.core import Core
 from bot.lifecycle import Lifecycle, best_effort
-from bot.messages import Notice, NoticeKind, Reply, card_for
+from bot.messages import Notice, NoticeKind, Reply, card_for, meeting_not_found
 from bot.models import Caller, Meeting, MeetingStatus
 from bot.ports import RoomSpec
 from bot.providers.errors import ProviderError
@@ -110,12 +110,11 @@ class MeetingChanges:
     ) -> tuple[Meeting | None, Reply]:
         meeting = self.core.find_meeting(caller, meeting_id)
         if meeting is None:
-            return None, Reply(
-                f"I can't find a meeting “{meeting_id}” in this workspace (/meet list shows "
-                f"the ids); to book a meeting whose title starts with “{verb}”, quote the "
-                f'title: /meet "{verb.title()} {meeting_id}" tomorrow at 15:00',
-                ok=False,
+            hint = (
+                f"To book a meeting whose title starts with “{verb}”, quote the title: "
+                f'/meet "{verb.title()} {meeting_id}" tomorrow at 15:00'
             )
+            return None, meeting_not_found(meeting_id, hint)
         if caller.user_id != meeting.organizer_id and not caller.is_admin:
             return None, Reply(
                 f"Only the organizer of meeting {meeting.id} or a workspace admin can {verb} it.",

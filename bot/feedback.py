@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from bot.claims import Retry
 from bot.core import Core
 from bot.lifecycle import Lifecycle
-from bot.messages import Notice, NoticeKind, Private, Reply
+from bot.messages import Notice, NoticeKind, Private, Reply, meeting_not_found
 from bot.models import Caller, Meeting
 from bot.ports import DeliveryError
 from bot.requests import RateMeeting
@@ -84,10 +84,7 @@ class FeedbackManager:
         core = self.core
         meeting = core.find_meeting(caller, request.meeting_id)
         if meeting is None:
-            return Reply(
-                f"I can't find a meeting “{request.meeting_id}” here; /meet list shows the ids.",
-                ok=False,
-            )
+            return meeting_not_found(request.meeting_id)
         name = _name_for(caller, meeting)
         window = feedback_rows.window(core.db, meeting.id)
         if window is None:
@@ -113,9 +110,7 @@ class FeedbackManager:
     def summary(self, caller: Caller, meeting_id: str) -> Reply:
         meeting = self.core.find_meeting(caller, meeting_id)
         if meeting is None:
-            return Reply(
-                f"I can't find a meeting “{meeting_id}” here; /meet list shows the ids.", ok=False
-            )
+            return meeting_not_found(meeting_id)
         if caller.user_id != meeting.organizer_id and not caller.is_admin:
             return Reply(
                 f"Only the organizer of meeting {meeting.id} or an admin can see its feedback.",

@@ -118,3 +118,9 @@ def card_for(meeting: Meeting, provider_label: str) -> Card:
         invitees=meeting.invitees,
         series_id=meeting.series_id,
     )
+
+
+def meeting_not_found(meeting_id: str, hint: str = "") -> Reply:
+    """The one answer for an id that names no meeting of the caller's workspace."""
+    text = f"I can't find a meeting “{meeting_id}” in this workspace; /meet list shows the ids."
+    return Reply(f"{text} {hint}".rstrip(), ok=False)

@@ -20,9 +20,10 @@ from bot.core import Core
 from bot.feedback import FeedbackManager
 from bot.help import HELP
 from bot.lifecycle import Lifecycle
-from bot.messages import ListItem, Private, Reply
+from bot.messages import ListItem, Private, Reply, meeting_not_found
 from bot.models import Caller, MeetingStatus, Place
-from bot.providers import LABELS, ProviderNotConfigured
+from bot.preferences import Preferences
+from bot.providers import ProviderNotConfigured
 from bot.providers.errors import ProviderError
 from bot.providers.webhooks import ProviderEvent
 from bot.requests import (
@@ -49,9 +50,9 @@ from bot.requests import (
 )
 from bot.rooms import MeetingPlan, host_note, meeting_title, open_meeting
 from bot.series import SeriesManager
-from bot.timefmt import duration, suggest_zones, when, zone_or_none
+from bot.timefmt import when
 from storage import meetings as meeting_rows
-from storage import platform_state, workspaces
+from storage import platform_state
 from storage.db import StorageBusy
 from storage.deliveries import Kind
 
@@ -68,6 +69,7 @@ class MeetingService:
         self.series = SeriesManager(core, lifecycle)
         self.feedback = FeedbackManager(core, lifecycle)
         self.changes = MeetingChanges(core, lifecycle)
+        self.preferences = Preferences(core)
         lifecycle.sweeps.append(self._forget_old_requests)
 
     async def start(self) -> None:
@@ -204,9 +206,9 @@ class MeetingService:
             case ResendHost(meeting_id):
                 return self.host(caller, meeting_id)
             case SetTimezone(zone):
-                return self.set_timezone(caller, zone)
+                return self.preferences.set_timezone(caller, zone)
             case Configure(key, value):
-                return self.configure(caller, key, value)
+                return self.preferences.configure(caller, key, value)
             case Help():
                 return Reply(HELP, offer_form=True)
             case OpenScheduleForm():
@@ -297,7 +299,7 @@ class MeetingService:
     def host(self, caller: Caller, meeting_id: str) -> Reply:
         meeting = self.core.find_meeting(caller, meeting_id)
         if meeting is None:
-            return _not_found(meeting_id)
+            return meeting_not_found(meeting_id)
         if meeting.organizer_id != caller.user_id:
             return Reply(
                 f"Only the organizer of meeting {meeting.id} can get its host link.", ok=False
@@ -335,7 +337,7 @@ class MeetingService:
         verb = "end" if status is MeetingStatus.ENDED else "cancel"
         meeting = self.core.find_meeting(caller, meeting_id)
         if meeting is None:
-            return _not_found(meeting_id)
+            return meeting_not_found(meeting_id)
         if caller.user_id != meeting.organizer_id and not caller.is_admin:
             return Reply(
                 f"Only the organizer of meeting {meeting.id} or a workspace admin can {verb} it.",
@@ -380,70 +382,6 @@ class MeetingService:
                 return
             await self.lifecycle.close(meeting, MeetingStatus.ENDED)
 
-    # -- settings -----------------------------------------------------------------------
-
-    def set_timezone(self, caller: Caller, zone_name: str) -> Reply:
-        zone = zone_or_none(zone_name)
-        if zone is None:
-            ideas = suggest_zones(zone_name) or ["Europe/Berlin", "America/New_York"]
-            return Reply(
-                f"“{zone_name}” is not a time zone I know; try one like {', '.join(ideas)}.",
-                ok=False,
-            )
-        workspaces.set_user_timezone(
-            self.core.db, caller.platform, caller.workspace_id, caller.user_id, zone.key
-        )
-        local = self.core.clock().astimezone(zone)
-        return Reply(f"Your time zone is now {zone.key} (it is {local:%H:%M} there).")
-
-    def configure(self, caller: Caller, key: str | None, value: str | None) -> Reply:
-        settings = self.core.settings_for(caller.platform, caller.workspace_id)
-        if key is None:
-            return Reply(
-                f"This workspace uses {LABELS.get(settings.provider, settings.provider)}; "
-                f"meetings last {duration(settings.default_length)} by default; reminders go out "
-                f"{duration(settings.reminder)} before; feedback is "
-                f"{'on' if settings.feedback else 'off'}. Admins change these with "
-                "/meet config provider whereby | reminder 10m | length 30m | feedback on|off."
-            )
-        if not caller.is_admin:
-            return Reply("Only a workspace admin can change convene's settings.", ok=False)
-        try:
-            change = self._setting_change(key.lower(), (value or "").strip())
-        except ValueError as exc:
-            return Reply(str(exc), ok=False)
-        workspaces.update_workspace(self.core.db, caller.platform, caller.workspace_id, **change)
-        return self.configure(caller, None, None)
-
-    def _setting_change(self, key: str, value: str) -> dict[str, object]:
-        """Validate one `/meet config` change; ValueError carries the user's sentence."""
-        if key == "provider":
-            name = value.lower()
-            if name not in LABELS:
-                raise ValueError(
-                    f"“{value}” is not a provider convene knows; choose one of {', '.join(LABELS)}."
-                )
-            missing = self.core.providers.missing(name)
-            if missing:
-                raise ValueError(str(ProviderNotConfigured(name, missing)))
-            return {"provider": name}
-        if key in ("reminder", "length"):
-            if key == "reminder" and value.lower() in ("0", "off", "none"):
-                return {"reminder": timedelta(0)}
-            try:
-                amount = grammar.parse_duration(value)
-            except GrammarError as exc:
-                raise ValueError(str(exc)) from exc
-            return {"reminder" if key == "reminder" else "default_length": amount}
-        if key == "feedback":
-            if value.lower() not in ("on", "off"):
-                raise ValueError("Feedback is either on or off: /meet config feedback off")
-            return {"feedback": value.lower() == "on"}
-        raise ValueError(
-            f"“{key}” is not a setting; try /meet config provider whereby, reminder 10m, "
-            "length 30m or feedback off."
-        )
-
 
 def _reminder(request: CreateMeeting, default: timedelta, now: datetime) -> timedelta:
     """No reminder for instant meetings, nor when the card itself goes out inside
@@ -452,10 +390,3 @@ def _reminder(request: CreateMeeting, default: timedelta, now: datetime) -> time
     if request.start is None or request.start - remind <= now:
         return timedelta(0)
     return remind
-
-
-def _not_found(meeting_id: str) -> Reply:
-    return Reply(
-        f"I can't find a meeting “{meeting_id}” in this workspace; /meet list shows the ids.",
-        ok=False,
-    )
