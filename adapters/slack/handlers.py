@@ -34,7 +34,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import inbound, modal, render
+from adapters.slack import edit_form, inbound, modal, render
 from adapters.slack.callers import PLATFORM, Callers
 from adapters.slack.inbound import Who
 from bot.messages import Reply
@@ -111,7 +111,7 @@ class Handlers:
         app.action(render.action_id(Button.COMMENT))(self.comment_button)
         app.action(render.action_id(Button.EDIT))(self.edit_button)
         app.view(modal.CALLBACK_ID)(self.schedule_submitted)
-        app.view(modal.EDIT_CALLBACK_ID)(self.edit_submitted)
+        app.view(edit_form.EDIT_CALLBACK_ID)(self.edit_submitted)
         app.view(modal.COMMENT_CALLBACK_ID)(self.comment_submitted)
 
     # -- /meet ---------------------------------------------------------------------------
@@ -210,13 +210,13 @@ class Handlers:
             form = self.edit_form(caller, meeting_id)
             if isinstance(form, Reply):
                 return form
-            view = modal.edit_view(form)
+            view = edit_form.edit_view(form)
             return None if await open_view(client, inbound.trigger_id(body), view) else failed
 
         answer = partial(answer_privately, client, who, respond)
         await after_ack("the edit button", work, answer, failed)
 
-    def edit_form(self, caller: Caller, meeting_id: str) -> modal.EditContext | Reply:
+    def edit_form(self, caller: Caller, meeting_id: str) -> edit_form.EditContext | Reply:
         """The filled-in form for a meeting of the caller's channel that has not started,
         or why there is none. Like `title_here`, nothing about a meeting of another
         channel is shown: the id in the button's value may have been typed by anyone."""
@@ -227,7 +227,7 @@ class Handlers:
         if slot is None:
             return Reply(NOT_CHANGEABLE, ok=False)
         zone = self.service.zone_for(caller)
-        return modal.EditContext.shown(meeting_id, caller.channel_id, zone, slot)
+        return edit_form.EditContext.shown(meeting_id, caller.channel_id, zone, slot)
 
     async def link_clicked(self, ack: AsyncAck) -> None:
         """Link buttons open in the browser; Slack still tells the app, which just says OK."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.slack import modal, render
+from adapters.slack import edit_form, modal, render
 from bot.requests import Button, RateMeeting, Request, button_request
 
 
@@ -119,11 +119,11 @@ def schedule_submission(
 
 def edit_submission(
     view: Mapping[str, Any], *, now: datetime
-) -> tuple[modal.EditContext, list[Request] | dict[str, str]]:
+) -> tuple[edit_form.EditContext, list[Request] | dict[str, str]]:
     """The edit form: where to answer, and its changes in the order to make them
     (rename, then move; none when nothing changed), or {block_id: error}."""
-    form = modal.EditContext.load(_metadata(view))
-    return form, modal.read_edit(view_values(view), form, now=now)
+    form = edit_form.EditContext.load(_metadata(view))
+    return form, edit_form.read_edit(view_values(view), form, now=now)
 
 
 def comment_submission(

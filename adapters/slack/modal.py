@@ -1,12 +1,10 @@
 """The modals: the scheduling form (`/meet schedule`), the same form filled in to
-change a booked meeting (the card's Edit button), and the feedback comment.
+change a booked meeting (the card's Edit button: adapters/slack/edit_form.py), and
+the feedback comment.
 
 The scheduling submission is validated with the same grammar helpers as typed
 commands, so the form and the text accept exactly the same times and lengths; a
 bad field comes back as an error under that field (`response_action: errors`).
-The edit form shows the start as words the grammar reads back to the same instant
-(`bot.timefmt.phrase`), and only the fields changed from what it showed become
-requests: a new title `RenameMeeting`, a new time or length `MoveMeeting`.
 The comment form carries the meeting and the channel to answer in; an empty
 comment is refused the same way.
 """
@@ -15,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,14 +23,11 @@ from bot.requests import (
     CreateMeeting,
     CreateSeries,
     GrammarError,
-    MoveMeeting,
-    RenameMeeting,
     Request,
 )
-from bot.timefmt import phrase, zone_or_none
+from bot.timefmt import zone_or_none
 
 CALLBACK_ID = "meet_schedule"
-EDIT_CALLBACK_ID = "meet_edit"
 TITLE_LIMIT = 200  # what convene keeps of a title (bot.rooms refuses longer ones)
 COMMENT_CALLBACK_ID = "feedback_comment"
 COMMENT_BLOCK = "comment"
@@ -69,7 +64,7 @@ class FormContext:
 
     @classmethod
     def load(cls, raw: str | None) -> FormContext:
-        data = _metadata(raw)
+        data = load_metadata(raw)
         return cls(str(data.get("channel", "")), str(data.get("tz", "UTC")))
 
     @property
@@ -77,7 +72,7 @@ class FormContext:
         return zone_or_none(self.zone) or ZoneInfo("UTC")
 
 
-def _metadata(raw: str | None) -> dict[str, Any]:
+def load_metadata(raw: str | None) -> dict[str, Any]:
     """A modal's private_metadata as we wrote it; anything else reads as empty.
     The payload is signed by Slack, but a malformed one must never become a 500."""
     try:
@@ -102,7 +97,9 @@ def _select(options: tuple[tuple[str, str], ...], initial: str) -> dict[str, Any
     }
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], hint: str = "") -> dict[str, Any]:
+def input_block(
+    block_id: str, label: str, element: dict[str, Any], hint: str = ""
+) -> dict[str, Any]:
     block: dict[str, Any] = {
         "type": "input",
         "block_id": block_id,
@@ -125,7 +122,7 @@ def schedule_view(context: FormContext, now: datetime) -> dict[str, Any]:
         "submit": plain("Schedule", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            _input(
+            input_block(
                 "title",
                 "Title",
                 {
@@ -135,30 +132,30 @@ def schedule_view(context: FormContext, now: datetime) -> dict[str, Any]:
                     "placeholder": plain("Design review"),
                 },
             ),
-            _input(
+            input_block(
                 "date",
                 "Date",
                 {"type": "datepicker", "action_id": VALUE, "initial_date": f"{local:%Y-%m-%d}"},
             ),
-            _input(
+            input_block(
                 "time",
                 "Time",
                 {"type": "timepicker", "action_id": VALUE, "initial_time": f"{local:%H:%M}"},
                 hint=f"In your time zone, {context.zone}.",
             ),
-            _input(
+            input_block(
                 "duration",
                 "Length",
                 {"type": "plain_text_input", "action_id": VALUE, "initial_value": "30m"},
                 hint="Like 30m, 45m, 1h or 1h30.",
             ),
-            _input("repeat", "Repeat", _select(REPEATS, "none")),
-            _input("remind", "Reminder", _select(REMINDS, "default")),
+            input_block("repeat", "Repeat", _select(REPEATS, "none")),
+            input_block("remind", "Reminder", _select(REMINDS, "default")),
         ],
     }
 
 
-def _value(values: dict[str, Any], block_id: str) -> str:
+def field_value(values: dict[str, Any], block_id: str) -> str:
     """The submitted value of one field, whatever kind of element holds it ("" if odd)."""
     block = values.get(block_id)
     state = block.get(VALUE) if isinstance(block, dict) else None
@@ -178,19 +175,19 @@ def read_submission(
 ) -> Request | dict[str, str]:
     """A request built from the form, or {block_id: sentence} for the fields to fix."""
     errors: dict[str, str] = {}
-    title = _value(values, "title").strip()
-    day, clock = _value(values, "date"), _value(values, "time")
-    repeat = _value(values, "repeat") or "none"
+    title = field_value(values, "title").strip()
+    day, clock = field_value(values, "date"), field_value(values, "time")
+    repeat = field_value(values, "repeat") or "none"
     if not day:
         errors["date"] = "Pick a date."
     if not clock:
         errors["time"] = "Pick a time."
     length: timedelta | None = None
     try:
-        length = grammar.parse_duration(_value(values, "duration") or "30m")
+        length = grammar.parse_duration(field_value(values, "duration") or "30m")
     except GrammarError as exc:
         errors["duration"] = str(exc)
-    remind = _remind(_value(values, "remind"), errors)
+    remind = _remind(field_value(values, "remind"), errors)
     if errors:
         return errors
     if repeat == "none":
@@ -229,189 +226,6 @@ def _days(repeat: str, day: str) -> str | None:
     return {"weekdays": "weekday", "daily": "day"}.get(repeat)
 
 
-# ---- the edit form -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EditContext:
-    """What the edit form carries in private_metadata: the meeting, where to answer, the
-    zone its times are written in, and what the form showed, so that only what the
-    user changed is asked for. All of it is user-controlled: it names a meeting and
-    fills requests; who may change the meeting the service decides from the verified
-    user."""
-
-    meeting_id: str
-    channel_id: str
-    zone: str
-    title: str = ""  # as shown
-    when: str = ""  # the start as shown: 'on 1 Dec 2026 at 14:00'
-    length: str = ""  # as shown: '45m', '1h30'
-    start: str = ""  # the exact start (ISO, UTC), kept when only the length changes
-
-    @classmethod
-    def shown(
-        cls,
-        meeting_id: str,
-        channel_id: str,
-        zone: ZoneInfo,
-        slot: tuple[str, datetime, datetime],
-    ) -> EditContext:
-        """The form for a meeting (title, start, end) as the user in `zone` reads it."""
-        title, start, end = slot
-        when, _, length = phrase(start, end, zone).partition(" for ")
-        return cls(
-            meeting_id=meeting_id[:MAX_MEETING_ID],
-            channel_id=channel_id,
-            zone=zone.key,
-            title=title[:TITLE_LIMIT],
-            when=when,
-            length=length,
-            start=start.astimezone(UTC).isoformat(),
-        )
-
-    def dump(self) -> str:
-        return json.dumps(
-            {
-                "meeting": self.meeting_id,
-                "channel": self.channel_id,
-                "tz": self.zone,
-                "title": self.title,
-                "when": self.when,
-                "length": self.length,
-                "start": self.start,
-            },
-            ensure_ascii=False,  # private_metadata holds 3000 characters; a title is 200
-        )
-
-    @classmethod
-    def load(cls, raw: str | None) -> EditContext:
-        data = _metadata(raw)
-
-        def text(key: str, default: str = "", limit: int = 400) -> str:
-            value = data.get(key, default)
-            return value[:limit] if isinstance(value, str) else default
-
-        return cls(
-            meeting_id=text("meeting", limit=MAX_MEETING_ID),
-            channel_id=text("channel"),
-            zone=text("tz", "UTC"),
-            title=text("title", limit=TITLE_LIMIT),
-            when=text("when"),
-            length=text("length"),
-            start=text("start"),
-        )
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return zone_or_none(self.zone) or ZoneInfo("UTC")
-
-    @property
-    def exact_start(self) -> datetime | None:
-        try:
-            start = datetime.fromisoformat(self.start)
-        except ValueError:
-            return None
-        return start.astimezone(UTC) if start.tzinfo is not None else None
-
-
-def edit_view(context: EditContext) -> dict[str, Any]:
-    """The scheduling form's title, start and length, filled in with the meeting's own."""
-    return {
-        "type": "modal",
-        "callback_id": EDIT_CALLBACK_ID,
-        "private_metadata": context.dump(),
-        "title": plain("Change the meeting", 24),
-        "submit": plain("Save", 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
-            {
-                "type": "context",
-                "elements": [
-                    plain("Everyone sees the change on the card; a new time gets a new link.")
-                ],
-            },
-            _input(
-                "title",
-                "Title",
-                {
-                    "type": "plain_text_input",
-                    "action_id": VALUE,
-                    "max_length": TITLE_LIMIT,
-                    "initial_value": context.title,
-                },
-            ),
-            _input(
-                "when",
-                "Starts",
-                {"type": "plain_text_input", "action_id": VALUE, "initial_value": context.when},
-                hint=f"In your time zone, {context.zone}. Like tomorrow 15:00, mon 10:30 or "
-                "15:00-16:30.",
-            ),
-            {
-                **_input(
-                    "duration",
-                    "Length",
-                    {
-                        "type": "plain_text_input",
-                        "action_id": VALUE,
-                        "initial_value": context.length,
-                    },
-                    hint="Like 30m, 45m, 1h or 1h30. Empty keeps the length.",
-                ),
-                "optional": True,
-            },
-        ],
-    }
-
-
-def read_edit(
-    values: dict[str, Any], context: EditContext, *, now: datetime
-) -> list[Request] | dict[str, str]:
-    """The changes asked for, a rename before a move ([] when nothing changed), or
-    {block_id: sentence} for the fields to fix."""
-    title = " ".join(_value(values, "title").split())
-    when = " ".join(_value(values, "when").split())
-    length_text = _value(values, "duration").strip()
-    asked: list[Request] = []
-    if title and title != " ".join(context.title.split()):
-        if len(title) > TITLE_LIMIT:
-            return {"title": f"Keep the title to {TITLE_LIMIT} characters."}
-        asked.append(RenameMeeting(context.meeting_id, title))
-    new_when = when != " ".join(context.when.split())
-    new_length = bool(length_text) and length_text != context.length.strip()
-    if not (new_when or new_length):
-        return asked
-    if not when:
-        return {"when": "Give the start, like tomorrow 15:00."}
-    errors: dict[str, str] = {}
-    length: timedelta | None = None
-    if new_length:
-        try:
-            length = grammar.parse_duration(length_text)
-        except GrammarError as exc:
-            errors["duration"] = str(exc)
-    start, note = context.exact_start, ""
-    if new_when or start is None:
-        try:
-            reading = grammar.parse_slot(when, now=now, tz=context.tz)
-        except GrammarError as exc:
-            errors["when"] = str(exc)
-        else:
-            start, note = reading.start, reading.note
-            if reading.end is not None and reading.start is not None:
-                if new_length:
-                    errors["duration"] = (
-                        "The start is a range, which sets the length already; "
-                        "clear this field or give the start alone."
-                    )
-                length = reading.end - reading.start
-    if errors:
-        return errors
-    assert start is not None  # parse_slot always gives a start
-    asked.append(MoveMeeting(context.meeting_id, start, length, note))
-    return asked
-
-
 # ---- the feedback comment ----------------------------------------------------------------
 
 
@@ -427,7 +241,7 @@ class CommentContext:
 
     @classmethod
     def load(cls, raw: str | None) -> CommentContext:
-        data = _metadata(raw)
+        data = load_metadata(raw)
         return cls(str(data.get("meeting", ""))[:MAX_MEETING_ID], str(data.get("channel", "")))
 
 
@@ -443,7 +257,7 @@ def comment_view(context: CommentContext, title: str | None = None) -> dict[str,
         "submit": plain("Send", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            _input(
+            input_block(
                 COMMENT_BLOCK,
                 f"Your comment on {about}",
                 {
@@ -461,7 +275,7 @@ def comment_view(context: CommentContext, title: str | None = None) -> dict[str,
 
 def read_comment(values: dict[str, Any]) -> str | dict[str, str]:
     """The comment, or {block_id: sentence} when there is nothing to send."""
-    comment = _value(values, COMMENT_BLOCK).strip()
+    comment = field_value(values, COMMENT_BLOCK).strip()
     if not comment:
         return {COMMENT_BLOCK: "Write a few words, or close this form to send nothing."}
     return comment[:MAX_COMMENT]

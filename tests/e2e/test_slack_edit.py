@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.slack import modal
+from adapters.slack import edit_form
 from bot.requests import MoveMeeting, RenameMeeting
 from tests.e2e.slack_rig import NOW, Rig, block_problems, running
 from tests.emulators import slack as emu
@@ -257,7 +257,7 @@ async def test_an_unchanged_form_changes_nothing_and_bad_fields_come_back(
 # ---- the form's words read back to the same instant (pure) -----------------------------------
 
 
-def _values(context: modal.EditContext, **changes: str) -> dict[str, Any]:
+def _values(context: edit_form.EditContext, **changes: str) -> dict[str, Any]:
     shown = {"title": context.title, "when": context.when, "duration": context.length}
     return {
         k: {"value": {"type": "plain_text_input", "value": v}} for k, v in (shown | changes).items()
@@ -271,18 +271,18 @@ def test_a_repeated_hour_is_shown_with_its_offset_and_reads_back_exactly() -> No
     second = first + timedelta(hours=1)  # the same wall time, an hour later
     now = at(day - timedelta(days=1), 12)
     for start in (first, second):
-        context = modal.EditContext.shown(
+        context = edit_form.EditContext.shown(
             "abc234", "CGENERAL", NEW_YORK, ("Night shift", start, start + timedelta(minutes=45))
         )
         assert "01:30 UTC-" in context.when
-        loaded = modal.EditContext.load(context.dump())
+        loaded = edit_form.EditContext.load(context.dump())
         assert loaded == context
-        assert modal.read_edit(_values(loaded), loaded, now=now) == []
-        longer = modal.read_edit(_values(loaded, duration="1h"), loaded, now=now)
+        assert edit_form.read_edit(_values(loaded), loaded, now=now) == []
+        longer = edit_form.read_edit(_values(loaded, duration="1h"), loaded, now=now)
         assert longer == [MoveMeeting("abc234", start, timedelta(hours=1))]
-        retyped = modal.read_edit(_values(loaded, when=f"{loaded.when} "), loaded, now=now)
+        retyped = edit_form.read_edit(_values(loaded, when=f"{loaded.when} "), loaded, now=now)
         assert retyped == []  # spacing alone is no change
-        moved = modal.read_edit(
+        moved = edit_form.read_edit(
             _values(loaded, when=loaded.when.replace("01:30", "01:45")), loaded, now=now
         )
         assert isinstance(moved, list) and isinstance(moved[0], MoveMeeting)
@@ -292,23 +292,23 @@ def test_a_repeated_hour_is_shown_with_its_offset_and_reads_back_exactly() -> No
 def test_a_rename_comes_before_a_move_and_a_blank_title_is_no_rename() -> None:
     start = datetime(2030, 6, 3, 14, 0, tzinfo=UTC)
     berlin = ZoneInfo("Europe/Berlin")
-    context = modal.EditContext.shown(
+    context = edit_form.EditContext.shown(
         "abc234", "C", berlin, ("Retro", start, start + timedelta(hours=1))
     )
     now = start - timedelta(days=2)
-    both = modal.read_edit(
+    both = edit_form.read_edit(
         _values(context, title="  New   name ", when="on 3 Jun 2030 at 17:00"), context, now=now
     )
     assert both == [
         RenameMeeting("abc234", "New name"),
         MoveMeeting("abc234", datetime(2030, 6, 3, 15, 0, tzinfo=UTC), None, ""),
     ]
-    assert modal.read_edit(_values(context, title=""), context, now=now) == []
+    assert edit_form.read_edit(_values(context, title=""), context, now=now) == []
 
 
 def test_forged_metadata_reads_as_an_empty_form_not_a_crash() -> None:
     for raw in (None, "", "not json", "[1]", json.dumps({"meeting": 5, "start": "yesterday"})):
-        context = modal.EditContext.load(raw)
+        context = edit_form.EditContext.load(raw)
         assert context.exact_start is None and context.tz.key == "UTC"
-        result = modal.read_edit(_values(context, when="", duration="45m"), context, now=NOW)
+        result = edit_form.read_edit(_values(context, when="", duration="45m"), context, now=NOW)
         assert result == {"when": "Give the start, like tomorrow 15:00."}

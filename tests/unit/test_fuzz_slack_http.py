@@ -31,7 +31,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.slack import modal, render
+from adapters.slack import edit_form, modal, render
 from bot.service import OOPS
 from tests.e2e.hostile import (
     EYESON_KEY,
@@ -209,7 +209,7 @@ def test_generated_slack_requests_never_break_the_endpoint(
         value=st.one_of(st.text(max_size=50), st.sampled_from(["", "abc123", "x" * 100])),
         ephemeral=st.booleans(),
         callback=st.sampled_from(
-            [modal.CALLBACK_ID, modal.COMMENT_CALLBACK_ID, modal.EDIT_CALLBACK_ID, "other"]
+            [modal.CALLBACK_ID, modal.COMMENT_CALLBACK_ID, edit_form.EDIT_CALLBACK_ID, "other"]
         ),
         meta=metadata,
         values=form_values,
