@@ -11,8 +11,9 @@ the sweep racing a timer never act twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,6 +27,7 @@ from bot.providers.errors import ProviderError
 from bot.timefmt import duration
 from bot.timers import Timers
 from storage import meetings as meeting_rows
+from storage.db import from_text
 from storage.deliveries import Kind
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ MAX_REMIND = timedelta(hours=24)
 SWEEP_EVERY = timedelta(seconds=30)
 HORIZON = timedelta(minutes=10)  # events further away get their timer later
 MEETING_EVENTS = (Kind.REMINDER, Kind.START, Kind.END)
+PAGE = 200  # due events read per query; the loop is yielded between pages
+BATCH = 20  # and after this many timers planned or events acted on
 
 EndedHook = Callable[[Meeting], Awaitable[None]]
 
@@ -56,6 +60,7 @@ class Lifecycle:
         self.timers = Timers(scheduler, core.clock)
         self.ended_hooks: list[EndedHook] = []  # the feedback prompt plugs in here
         self.sweeps: list[Callable[[], Awaitable[None]]] = []  # e.g. recurring series
+        self.horizons: list[Callable[[datetime], Awaitable[None]]] = []  # series timers
 
     # -- timers -----------------------------------------------------------------
 
@@ -71,14 +76,33 @@ class Lifecycle:
         """Give every event due within HORIZON a timer; return how many meetings had one.
 
         Only near events get APScheduler jobs, so 100,000 pending meetings cost a
-        query at start, not 300,000 jobs; this runs again every HORIZON / 2."""
+        query at start, not 300,000 jobs; this runs again every HORIZON / 2. It reads
+        ids and due times only, a page at a time, yielding the loop between pages."""
         until = self.core.clock() + HORIZON
-        count = 0
-        for meeting in meeting_rows.open_meetings_due(
-            self.core.db, until, MAX_REMIND, self.core.box
-        ):
-            count += self.plan(meeting)
-        return count
+        planned: set[str] = set()
+        for kind in MEETING_EVENTS:
+            count = 0
+            async for due, meeting_id in self._due_pages(kind, until):
+                self.timers.at(f"{kind}:{meeting_id}", due, self.fire, kind.value, meeting_id)
+                planned.add(meeting_id)
+                count += 1
+                if count % BATCH == 0:
+                    await asyncio.sleep(0)  # adding a job costs more with many jobs held
+        for extra in self.horizons:
+            await extra(until)
+        return len(planned)
+
+    async def _due_pages(self, kind: Kind, until: datetime) -> AsyncIterator[tuple[datetime, str]]:
+        """(due, meeting id) of undelivered `kind` events due by `until`, in pages."""
+        after = meeting_rows.FIRST
+        while True:
+            page = meeting_rows.due_events(self.core.db, kind.value, until, after, PAGE)
+            for due_text, meeting_id in page:
+                yield from_text(due_text), meeting_id
+            if len(page) < PAGE:
+                return
+            after = page[-1]
+            await asyncio.sleep(0)  # let acks and timers in between pages
 
     def plan(self, meeting: Meeting) -> int:
         """Timers for this meeting's events due within HORIZON (1 if any, else 0)."""
@@ -111,21 +135,21 @@ class Lifecycle:
         """Act on every event that is due and not yet delivered (idempotent).
 
         Extra sweeps run first: a series occurrence opened late is then started
-        in the same pass."""
+        in the same pass. Due-ness is a query (storage.meetings.due_events): reminders,
+        then start notices, then expiries, so a meeting's own events keep their
+        order; only a meeting actually due is read in full, just before acting."""
         for extra in self.sweeps:
             await extra()
         now = self.core.clock()
-        due_meetings = list(
-            meeting_rows.open_meetings_due(self.core.db, now, MAX_REMIND, self.core.box)
-        )
-        for meeting in due_meetings:
-            for kind, due in planned_events(meeting):
-                if due > now:
-                    break
-                current = self.core.get_meeting(meeting.id)
+        for kind in MEETING_EVENTS:
+            async for due, meeting_id in self._due_pages(kind, now):
+                current = self.core.get_meeting(meeting_id)
                 if current is None or not current.status.is_open:
-                    break
+                    continue
+                if dict(planned_events(current)).get(kind) != due:
+                    continue  # moved since the page was read; the next sweep sees it anew
                 await self._deliver(kind, current, due)
+                await asyncio.sleep(0)  # a delivery may not have yielded at all
 
     # -- delivery ---------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from bot.models import Caller
 from bot.providers import LABELS, ProviderNotConfigured
 from bot.requests import GrammarError
 from bot.timefmt import duration, suggest_zones, zone_or_none
+from storage import series as series_rows
 from storage import workspaces
 
 
@@ -53,6 +54,8 @@ class Preferences:
         except ValueError as exc:
             return Reply(str(exc), ok=False)
         workspaces.update_workspace(self.core.db, caller.platform, caller.workspace_id, **change)
+        if "reminder" in change:  # series open their links this lead before each meeting
+            series_rows.replan_workspace(self.core.db, caller.platform, caller.workspace_id)
         return self.configure(caller, None, None)
 
     def _setting_change(self, key: str, value: str) -> dict[str, object]:

@@ -11,6 +11,7 @@ still be running, and otherwise skipped with a log line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from bot import rules
 from bot.claims import Retry
 from bot.core import Core
-from bot.lifecycle import Lifecycle
+from bot.lifecycle import HORIZON, Lifecycle
 from bot.messages import ListItem, Notice, NoticeKind, Reply
 from bot.models import Caller, MeetingStatus, Place, Series, SeriesStatus
 from bot.providers import ProviderNotConfigured
@@ -35,14 +36,17 @@ from bot.recurrence import (
 from bot.requests import ChangeSeries, CreateSeries
 from bot.rooms import MeetingPlan, meeting_title, open_meeting
 from bot.timefmt import duration
+from storage import deliveries
 from storage import meetings as meeting_rows
 from storage import series as series_rows
+from storage.db import from_text
 from storage.deliveries import Kind
 
 log = logging.getLogger(__name__)
 
 MIN_LEAD = timedelta(minutes=1)
 FIRST_RETRY = timedelta(seconds=15)
+PAGE = 25  # series read per query in the sweep; the loop is yielded between pages
 
 
 class SeriesManager:
@@ -51,6 +55,7 @@ class SeriesManager:
         self.lifecycle = lifecycle
         self._retry_at: dict[str, tuple[datetime, int]] = {}  # subject -> (when, attempts)
         lifecycle.sweeps.append(self.sweep)
+        lifecycle.horizons.append(self.plan_window)
 
     # -- commands -------------------------------------------------------------------
 
@@ -234,17 +239,31 @@ class SeriesManager:
     # -- timing -------------------------------------------------------------------------
 
     def start(self) -> None:
-        for series in series_rows.active_series(self.core.db):
-            self.plan(series)
+        """Nothing to read: the lifecycle's horizon plan (`plan_window`) gives the series
+        opening in the next minutes their timers from the stored `next_open_at`, and
+        the sweep works out the series whose opening time is not stored yet."""
+
+    async def plan_window(self, until: datetime) -> None:
+        """Timers for the series whose stored next opening comes by `until` (or has
+        passed: those fire at once), ids and times only, a page at a time."""
+        after = ("", "")
+        while rows := series_rows.opening_series(self.core.db, until, after, PAGE):
+            for opens, series_id in rows:
+                self.lifecycle.timers.at(_job_id(series_id), from_text(opens), self.fire, series_id)
+            after = rows[-1]
+            await asyncio.sleep(0)  # let acks and timers in between pages
 
     def plan(self, series: Series) -> None:
-        """One timer per series, at the next occurrence's opening time."""
+        """Store when the sweep must next look at the series (`_next_open`), and give it a
+        timer for its next opening if that comes within the lifecycle's horizon (later
+        ones get theirs from `plan_window`)."""
         if series.status is not SeriesStatus.ACTIVE:
             return
         lead = self._lead(series)
-        upcoming = next(series_occurrences(series, self.core.clock() + lead), None)
-        if upcoming is not None:
-            self.lifecycle.timers.at(_job_id(series.id), upcoming[1] - lead, self.fire, series.id)
+        opens, upcoming = self._next_open(series, lead)
+        if upcoming is not None and upcoming <= self.core.clock() + HORIZON:
+            self.lifecycle.timers.at(_job_id(series.id), upcoming, self.fire, series.id)
+        series_rows.set_next_open(self.core.db, [(series.id, opens)])
 
     def forget(self, series_id: str) -> None:
         self.lifecycle.timers.cancel(_job_id(series_id))
@@ -256,12 +275,55 @@ class SeriesManager:
             self.plan(series)
 
     async def sweep(self) -> None:
+        """Open what is due, reading only the series whose stored next opening has come
+        (or was never worked out), a page at a time, yielding the loop between pages;
+        each is then given its next opening time."""
         leads: dict[tuple[str, str], timedelta] = {}  # settings read once per workspace
-        for series in series_rows.active_series(self.core.db):
-            key = (series.platform, series.workspace_id)
-            if key not in leads:
-                leads[key] = self._lead(series)
-            await self._open_due(series, leads[key])
+        db = self.core.db
+
+        async def handle(ids: list[str]) -> None:
+            opens: list[tuple[str, datetime | None]] = []
+            for series_id in ids:
+                series = series_rows.get_series(db, series_id)
+                if series is None or series.status is not SeriesStatus.ACTIVE:
+                    continue
+                key = (series.platform, series.workspace_id)
+                if key not in leads:
+                    leads[key] = self._lead(series)
+                await self._open_due(series, leads[key])
+                await asyncio.sleep(0)  # opening a room may not have yielded at all
+                opens.append((series.id, self._next_open(series, leads[key])[0]))
+            series_rows.set_next_open(db, opens)
+            await asyncio.sleep(0)  # let acks and timers in between pages
+
+        unplanned: str | None = None
+        while page := series_rows.unplanned_series(db, unplanned, PAGE):
+            await handle(page)
+            unplanned = page[-1]
+        now = self.core.clock()
+        after = ("", "")
+        while rows := series_rows.opening_series(db, now, after, PAGE):
+            await handle([series_id for _, series_id in rows])
+            after = rows[-1]
+
+    def _next_open(
+        self, series: Series, lead: timedelta
+    ) -> tuple[datetime | None, datetime | None]:
+        """(when the sweep must next look at this series, when its next occurrence opens).
+
+        The first is the opening time of an occurrence that is due but not yet opened
+        (a retry pending, another process's claim), so the series stays due, else the
+        second; None when no occurrence is left."""
+        now = self.core.clock()
+        pending: datetime | None = None
+        for day, start in series_occurrences(series, now - series.length - lead):
+            if start - lead > now:
+                return pending or start - lead, start - lead
+            if pending is None and now < start + series.length:  # not over: still to open?
+                subject = f"{series.id}@{day.isoformat()}"
+                if deliveries.outcome(self.core.db, subject, Kind.OCCURRENCE) is None:
+                    pending = start - lead
+        return pending, None
 
     async def _open_due(self, series: Series, lead: timedelta) -> None:
         """Open every occurrence whose opening time has come and whose meeting is not over."""

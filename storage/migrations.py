@@ -218,3 +218,27 @@ def m006_series_rrule(db: Database) -> None:
             first += timedelta(days=1)
         text = f"DTSTART:{first:%Y%m%d}T{hour:02d}{minute:02d}00\nRRULE:{rule}"
         db.execute("UPDATE series SET rrule = ? WHERE id = ?", [text, series_id])
+
+
+@MIGRATIONS()
+def m007_due_indexes(db: Database) -> None:
+    """Due-ness as indexed ranges, so the sweep and the horizon re-plan read only what is due.
+
+    `meetings.remind_at` is derived from start_at and remind_s (NULL when there is no
+    reminder), a virtual generated column, so no writer has to keep it. The three
+    event ranges (reminder, start, end) are indexed over open meetings only.
+    `series.next_open_at` is when the series' next occurrence opens (NULL: not yet
+    worked out, so the next sweep does it), kept by `bot.series`.
+    """
+    db.execute(
+        "ALTER TABLE meetings ADD COLUMN remind_at TEXT GENERATED ALWAYS AS ("
+        "CASE WHEN instant = 0 AND remind_s > 0 THEN "
+        "strftime('%Y-%m-%dT%H:%M:%SZ', start_at, '-' || remind_s || ' seconds') END) VIRTUAL"
+    )
+    for name, column in (("remind", "remind_at"), ("start", "start_at"), ("end", "end_at")):
+        db.execute(
+            f"CREATE INDEX meetings_due_{name} ON meetings ({column}, id) "
+            "WHERE status IN ('scheduled', 'active')"
+        )
+    db.execute("ALTER TABLE series ADD COLUMN next_open_at TEXT")
+    db.execute("CREATE INDEX series_due ON series (status, next_open_at, id)")

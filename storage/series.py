@@ -130,3 +130,68 @@ def rule_from_text(text: str) -> Rule:
     lines = {name: value for name, _, value in pairs}
     start = datetime.strptime(lines["DTSTART"], "%Y%m%dT%H%M%S")
     return Rule(lines["RRULE"], start.hour, start.minute, anchor=start.date())
+
+
+NEVER = "9999-12-31T23:59:59Z"  # next_open_at of a series with no occurrence left
+
+
+def unplanned_series(db: Database, after: str | None, limit: int) -> list[str]:
+    """One page of ids of active series whose next opening is not yet worked out
+    (next_open_at NULL: new, or from before m007), by id; `after` is the last id of
+    the page before, or None for the first page."""
+    key = after or ""
+    rows = db.execute(
+        """SELECT id FROM series INDEXED BY series_due
+           WHERE status = ? AND next_open_at IS NULL AND id > ?
+           ORDER BY id LIMIT ?""",
+        [SeriesStatus.ACTIVE.value, key, limit],
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def opening_series(
+    db: Database, now: datetime, after: tuple[str, str], limit: int
+) -> list[tuple[str, str]]:
+    """One page of (next_open_at, id) of active series whose next opening is due by
+    `now`, soonest first; pass the last row back as `after` for the next page."""
+    rows = db.execute(
+        """SELECT next_open_at, id FROM series INDEXED BY series_due
+           WHERE status = ? AND next_open_at <= ? AND (next_open_at, id) > (?, ?)
+           ORDER BY next_open_at, id LIMIT ?""",
+        [SeriesStatus.ACTIVE.value, to_text(now), *after, limit],
+    ).fetchall()
+    return [(str(row[0]), str(row[1])) for row in rows]
+
+
+def opening_text(when: datetime | None) -> str:
+    return to_text(when) if when else NEVER
+
+
+def next_opens(db: Database) -> dict[str, str | None]:
+    """next_open_at of every active series, by id (start-up compares against it)."""
+    rows = db.execute(
+        "SELECT id, next_open_at FROM series WHERE status = ?", [SeriesStatus.ACTIVE.value]
+    ).fetchall()
+    return {str(row[0]): row[1] for row in rows}
+
+
+def replan_workspace(db: Database, platform: str, workspace_id: str) -> None:
+    """Forget the next openings of a workspace's series (its lead time changed): the
+    next sweep works them out again."""
+    with write(db):
+        db.execute(
+            "UPDATE series SET next_open_at = NULL WHERE platform = ? AND workspace_id = ?",
+            [platform, workspace_id],
+        )
+
+
+def set_next_open(db: Database, opens: list[tuple[str, datetime | None]]) -> None:
+    """Record when each series' next occurrence opens (None: it has none left), in one
+    transaction."""
+    if not opens:
+        return
+    with write(db):
+        db.conn.executemany(
+            "UPDATE series SET next_open_at = ? WHERE id = ?",
+            [(opening_text(when), series_id) for series_id, when in opens],
+        )
