@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import resource
 import sys
 import tempfile
 import time
@@ -82,6 +83,7 @@ async def serve_convene(slack_url: str, whereby_url: str, db_path: str) -> None:
             task.result()
         await asyncio.sleep(0.01)
     await _announce_and_wait(app.http.port)
+    _report_cpu()
     for platform in app.platforms:
         await platform.stop()
     await asyncio.wait_for(task, 10)
@@ -110,10 +112,26 @@ async def serve_bare(slack_url: str) -> None:
     server.app.router.add_post("/slack/events", dispatch)
     await server.start()
     await _announce_and_wait(server.port)
+    _report_cpu()
     await server.stop()
 
 
+_cpu_at_start = 0.0
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _report_cpu() -> None:
+    """The process CPU seconds spent serving (after start-up), for the parent to read."""
+    print(f"CPU {_cpu_seconds() - _cpu_at_start:.6f}", flush=True)
+
+
 async def _announce_and_wait(port: int) -> None:
+    global _cpu_at_start
+    _cpu_at_start = _cpu_seconds()
     print(f"PORT {port}", flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)  # until the parent closes stdin
@@ -128,6 +146,7 @@ class TimedSlack(emu.SlackEmulator):
     def __init__(self) -> None:
         super().__init__()
         self.card_at: dict[str, float] = {}
+        self.signs_by_now = False
 
     def _post_message(self, team: str, params: dict[str, Any]) -> web.Response:
         self.card_at.setdefault(str(params.get("channel")), time.monotonic())
@@ -142,6 +161,18 @@ class Round:
     missing_cards: int = 0
 
 
+@dataclass
+class Run:
+    """One server's rounds, and the CPU its process spent serving them."""
+
+    rounds: dict[int, Round] = field(default_factory=dict)
+    commands: int = 0
+    cpu_seconds: float = float("nan")
+
+    def cpu_ms_per_command(self) -> float:
+        return self.cpu_seconds / self.commands * 1000 if self.commands else float("nan")
+
+
 class Server:
     """The child process serving convene or the bare bolt app."""
 
@@ -152,6 +183,7 @@ class Server:
         ]  # fmt: skip
         self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
+        self.cpu_seconds = float("nan")
 
     async def __aenter__(self) -> Server:
         self.proc = await asyncio.create_subprocess_exec(
@@ -167,6 +199,11 @@ class Server:
     async def __aexit__(self, *exc: object) -> None:
         assert self.proc is not None and self.proc.stdin is not None
         self.proc.stdin.close()
+        assert self.proc.stdout is not None
+        with contextlib.suppress(TimeoutError):
+            line = await asyncio.wait_for(self.proc.stdout.readline(), 15)
+            if line.startswith(b"CPU "):
+                self.cpu_seconds = float(line.split()[1])
         try:
             await asyncio.wait_for(self.proc.wait(), 15)
         except TimeoutError:
@@ -192,7 +229,8 @@ async def burst(
     result = Round()
 
     async def one(i: int) -> None:
-        stamp = int(time.time())
+        # convene's gate checks the timestamp by its own clock (NOW); bolt's is off here
+        stamp = int(NOW.timestamp()) if slack.signs_by_now else int(time.time())
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": str(stamp),
@@ -233,11 +271,12 @@ def pct(values: list[float], q: float) -> float:
     return ordered[rank - 1] * 1000
 
 
-async def measure(kind: str, levels: list[int], rounds: int) -> dict[int, Round]:
+async def measure(kind: str, levels: list[int], rounds: int) -> Run:
     slack = TimedSlack()
     whereby = WherebyEmulator(api_key=WHEREBY_KEY)
     whereby.slow_create = PROVIDER_DELAY
-    out: dict[int, Round] = {}
+    run = Run()
+    out = run.rounds
     connector = aiohttp.TCPConnector(limit=0)
     with tempfile.TemporaryDirectory() as tmp:
         async with (
@@ -246,10 +285,12 @@ async def measure(kind: str, levels: list[int], rounds: int) -> dict[int, Round]
             aiohttp.ClientSession(connector=connector) as session,
         ):
             slack.base_url = slack_url
+            slack.signs_by_now = kind == "convene"
             db_path = str(Path(tmp) / "convene.db")
             async with Server(kind, slack_url, whereby_url, db_path) as server:
                 cards = kind == "convene"
                 await burst(session, server.url, slack, "warm", 20, cards)  # caches, imports
+                run.commands += 20
                 alone = Round()  # one command at a time: the cost of a command without a queue
                 for i in range(SERIAL):
                     got = await burst(session, server.url, slack, f"s{i}", 1, cards)
@@ -257,6 +298,7 @@ async def measure(kind: str, levels: list[int], rounds: int) -> dict[int, Round]
                     alone.cards += got.cards
                     alone.errors += got.errors + got.missing_cards
                 out[1] = alone
+                run.commands += SERIAL
                 for level in levels:
                     total = Round()
                     for r in range(rounds):
@@ -265,12 +307,15 @@ async def measure(kind: str, levels: list[int], rounds: int) -> dict[int, Round]
                         total.cards += got.cards
                         total.errors += got.errors
                         total.missing_cards += got.missing_cards
+                        run.commands += level
                         await asyncio.sleep(0.5)  # let the previous burst's tail finish
                     out[level] = total
-    return out
+            run.cpu_seconds = server.cpu_seconds
+    return run
 
 
-def report(levels: list[int], rounds: int, bare: dict[int, Round], conv: dict[int, Round]) -> None:
+def report(levels: list[int], rounds: int, bare_run: Run, conv_run: Run) -> None:
+    bare, conv = bare_run.rounds, conv_run.rounds
     delay = PROVIDER_DELAY * 1000
     print(f"provider delay {delay:.0f} ms; {rounds} round(s) per level; times in ms")
     print(
@@ -294,7 +339,13 @@ def report(levels: list[int], rounds: int, bare: dict[int, Round], conv: dict[in
             f"ack p99 ratio {pct(c.acks, 99) / pct(b.acks, 99):.2f}; "
             f"command->card overhead excluding provider, p50 {pct(c.cards, 50) - delay:.1f} ms"
         )
-    summary = {
+    print()
+    for name, run in (("bare", bare_run), ("convene", conv_run)):
+        print(
+            f"CPU {name}: {run.cpu_seconds:.2f} s over {run.commands} commands = "
+            f"{run.cpu_ms_per_command():.2f} ms per /meet (process CPU while serving)"
+        )
+    summary: dict[str, Any] = {
         str(level): {
             "bare_ack_p50": pct(bare[level].acks, 50),
             "bare_ack_p99": pct(bare[level].acks, 99),
@@ -304,6 +355,10 @@ def report(levels: list[int], rounds: int, bare: dict[int, Round], conv: dict[in
             "convene_card_p99": pct(conv[level].cards, 99),
         }
         for level in [1, *levels]
+    }
+    summary["cpu_ms_per_command"] = {
+        "bare": bare_run.cpu_ms_per_command(),
+        "convene": conv_run.cpu_ms_per_command(),
     }
     print("json:", json.dumps(summary, separators=(",", ":")))
 

@@ -2,8 +2,8 @@
 
 The ids come from a request bolt has already verified (signature or Socket Mode),
 read by `inbound`; admin rights and the time zone come from `users.info`, cached per
-user for a few minutes (by the service's clock) so a burst of commands does not turn
-into a burst of API calls.
+(team, user) for ten minutes by the service's clock, so a burst of commands does not
+turn into a burst of API calls; `forget` drops one entry (after `/meet tz`).
 """
 
 from __future__ import annotations
@@ -61,6 +61,10 @@ class Callers:
         )
         self._cache[key] = (self._clock(), found)
         return found
+
+    def forget(self, team_id: str, user_id: str) -> None:
+        """The next command asks users.info again (the person just changed their zone)."""
+        self._cache.pop((team_id, user_id), None)
 
     async def caller(self, client: AsyncWebClient, who: Who) -> Caller:
         """Without users.info the caller is simply not an admin and has no zone hint."""

@@ -69,6 +69,9 @@ HOST_LINK_LOST = (
     "use /meet host <id> to get your host link (/meet list shows the id)."
 )
 
+# `/meet tz <zone>` (the grammar also reads a typed-out leading "/meet").
+SETS_ZONE = re.compile(r"\s*(?:/meet\s+)?tz(?:\s|$)", re.IGNORECASE)
+
 Work = Callable[[], Awaitable[Reply | None]]
 """A listener's work after its ack: the private answer, or None when there is none."""
 Answer = Callable[[Reply], Awaitable[None]]
@@ -129,7 +132,10 @@ class Handlers:
 
         async def work() -> Reply | None:
             caller = await self.callers.caller(client, who)
-            reply = await self.service.run_text(caller, inbound.command_text(command))
+            text = inbound.command_text(command)
+            reply = await self.service.run_text(caller, text)
+            if reply.ok and SETS_ZONE.match(text):
+                self.callers.forget(who.team_id, who.user_id)  # the cached zone is stale
             if not reply.open_form:
                 return reply
             if await self.open_form(client, inbound.trigger_id(command), caller):

@@ -8,6 +8,11 @@ Three ways to run, chosen by which variables are set:
 - OAuth (SLACK_CLIENT_ID + SLACK_CLIENT_SECRET): many workspaces, installed at
   `/slack/install`; each workspace's bot token comes from the installation store.
 Every Web API call goes to SLACK_API_URL and retries 429s after Retry-After.
+All of convene's Web API clients (bolt's app client, which bolt copies into each
+request's client, OAuth's, which is the same one, and the messenger's) share one
+aiohttp session, a keep-alive pool opened on the running loop when the HTTP server
+starts (or the platform runs) and closed by `SlackPlatform.stop`; without it
+slack_sdk opens a session and a TCP connection per call.
 
 Nothing from the network reaches bolt unverified: `POST /slack/events` passes
 `SlackRequestGate` (size, signature by the service's clock, shape, replay)
@@ -21,6 +26,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -46,6 +52,13 @@ log = logging.getLogger(__name__)
 # At DEBUG these libraries log whole request bodies, which carry host links.
 # They stay at INFO unless an operator configured them on purpose.
 _CHATTY_LOGGERS = ("slack_sdk", "slack_bolt")
+
+# The shared session's pool: enough connections for a burst of commands, each kept
+# open between calls. slack_sdk passes no timeout with a session of its own, so the
+# session carries slack_sdk's default of 30 s.
+POOL_CONNECTIONS = 100
+KEEPALIVE_SECONDS = 30.0
+CALL_TIMEOUT_SECONDS = 30.0
 
 
 def api_base(url: str) -> str:
@@ -75,13 +88,17 @@ class SlackPlatform:
         app_token: str | None,
         gate: SlackRequestGate | None,
         refusals: RefusalLog,
+        clients: Sequence[AsyncWebClient] = (),
     ) -> None:
-        """`gate` None: no HTTP endpoint for events (Socket Mode without a signing secret)."""
+        """`gate` None: no HTTP endpoint for events (Socket Mode without a signing secret).
+        `clients`: the Web API clients that share the platform's one aiohttp session."""
         self.app = app
         self._messenger = messenger
         self._app_token = app_token
         self._gate = gate
         self._refusals = refusals
+        self._clients = tuple(clients)
+        self._session: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._stopped = asyncio.Event()
 
@@ -89,8 +106,39 @@ class SlackPlatform:
     def messenger(self) -> SlackMessenger:
         return self._messenger
 
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The shared Web API session while the platform runs; None before and after."""
+        return self._session
+
+    async def open_session(self) -> aiohttp.ClientSession:
+        """The one session for every Web API client, made on the running loop (once)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=POOL_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS
+                ),
+                timeout=aiohttp.ClientTimeout(total=CALL_TIMEOUT_SECONDS),
+            )
+            for client in self._clients:
+                client.session = self._session
+        return self._session
+
+    async def _open_on_startup(self, _app: web.Application) -> None:
+        await self.open_session()
+
+    async def close_session(self) -> None:
+        """Closed once; clients fall back to slack_sdk's session per call afterwards."""
+        session, self._session = self._session, None
+        for client in self._clients:
+            client.session = None
+        if session is not None and not session.closed:
+            await session.close()
+
     def add_routes(self, app: web.Application) -> None:
-        """`POST /slack/events` in HTTP mode; the OAuth pages when OAuth is configured."""
+        """`POST /slack/events` in HTTP mode; the OAuth pages when OAuth is configured.
+        The shared session opens as the server starts, before the first request."""
+        app.on_startup.append(self._open_on_startup)
         if self._gate is not None:
             app.router.add_post("/slack/events", self._dispatch)
         flow = self.app.oauth_flow
@@ -133,6 +181,7 @@ class SlackPlatform:
 
     async def run(self) -> None:
         """HTTP mode is served by convene's web server; Socket Mode holds a websocket."""
+        await self.open_session()
         if self._app_token:
             self._socket = AsyncSocketModeHandler(self.app, self._app_token)
             # slack_bolt declares connect_async/close_async without annotations.
@@ -145,6 +194,7 @@ class SlackPlatform:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]  # untyped, as above
             self._socket = None
+        await self.close_session()
 
 
 def _bolt_request(request: web.Request, body: str) -> AsyncBoltRequest:
@@ -197,9 +247,8 @@ def build(settings: Settings, service: MeetingService) -> SlackPlatform:
     if store is not None:
         app.enable_token_revocation_listeners()
     Handlers(service, Callers(service.now)).register(app)
-    messenger = SlackMessenger(
-        web_client(settings, None), TokenSource(settings.slack_bot_token, store)
-    )
+    messenger_client = web_client(settings, None)
+    messenger = SlackMessenger(messenger_client, TokenSource(settings.slack_bot_token, store))
     # Without a signing secret anyone could forge requests: no HTTP endpoint then.
     gate = (
         SlackRequestGate(settings.slack_signing_secret, service.now, service.first_time)
@@ -207,5 +256,10 @@ def build(settings: Settings, service: MeetingService) -> SlackPlatform:
         else None
     )
     return SlackPlatform(
-        app, messenger, app_token=settings.slack_app_token, gate=gate, refusals=refusals
+        app,
+        messenger,
+        app_token=settings.slack_app_token,
+        gate=gate,
+        refusals=refusals,
+        clients=(client, messenger_client),
     )

@@ -45,11 +45,23 @@ Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 
 
+# The provider pool, sized for a burst (hundreds of /meet at 09:00 Monday): every
+# connection a burst opened stays open for the next one (keep-alive as large as the
+# pool), for a while; past the limit requests wait for a free connection, since
+# httpcore's bookkeeping grows with the connections it holds.
+POOL_CONNECTIONS = 200
+KEEPALIVE_SECONDS = 30.0
+
+
 def make_client() -> httpx.AsyncClient:
     """The one shared, pooled client every provider uses."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(CALL_BUDGET, connect=CONNECT_TIMEOUT),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        limits=httpx.Limits(
+            max_connections=POOL_CONNECTIONS,
+            max_keepalive_connections=POOL_CONNECTIONS,
+            keepalive_expiry=KEEPALIVE_SECONDS,
+        ),
         follow_redirects=False,
     )
 
