@@ -6,32 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-import pytest
-
-from tests.e2e.discord_harness import Running, discord_emulator, running, validate_sent
+from tests.e2e.discord_harness import Running
 from tests.emulators.discord import MANAGE_GUILD, DiscordEmulator, Sent
 from tests.moments import BERLIN, at, next_clock_change
 
 ANA = 1700000000000000001
 RAJ = 1700000000000000002
 DEADLINE = 3.0  # Discord drops interactions not answered or deferred within 3 s
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[DiscordEmulator]:
-    async with discord_emulator() as emulator:
-        yield emulator
-        assert not emulator.violations, emulator.violations
-        validate_sent(emulator)
-
-
-@pytest.fixture
-async def bot(emu: DiscordEmulator, db_file: str) -> AsyncIterator[Running]:
-    async with running(emu, db_file) as made:
-        yield made
 
 
 async def _answer(emu: DiscordEmulator, interaction_id: str, timeout: float = 5.0) -> Sent:

@@ -6,12 +6,11 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
 
-from tests.e2e.discord_harness import Running, discord_emulator, running, validate_sent
+from tests.e2e.discord_harness import Running
 from tests.emulators.discord import (
     CHANNEL_ID,
     GUILD_ID,
@@ -24,20 +23,6 @@ from tests.moments import at
 ANA = 1700000000000000001
 RAJ = 1700000000000000002
 DEADLINE = 3.0  # Discord drops interactions not answered or deferred within 3 s
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[DiscordEmulator]:
-    async with discord_emulator() as emulator:
-        yield emulator
-        assert not emulator.violations, emulator.violations
-        validate_sent(emulator)
-
-
-@pytest.fixture
-async def bot(emu: DiscordEmulator, db_file: str) -> AsyncIterator[Running]:
-    async with running(emu, db_file) as made:
-        yield made
 
 
 def _callback(emu: DiscordEmulator, interaction_id: str) -> Sent:

@@ -4,7 +4,6 @@ through the real discord.py client and a loopback Discord."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from bot.models import Caller, MeetingStatus, Place
 from bot.ports import DeliveryError
 from bot.requests import CreateMeeting
 from tests.e2e.discord_harness import (
-    discord_emulator,
     require_spec,
     running,
     validate_sent,
@@ -31,14 +29,6 @@ from tests.emulators.discord import (
 )
 
 PLACE = Place(str(GUILD_ID), str(CHANNEL_ID))
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[DiscordEmulator]:
-    async with discord_emulator() as emulator:
-        yield emulator
-        assert not emulator.violations, emulator.violations
-        validate_sent(emulator)
 
 
 def _button(card: Sent, label: str) -> str:

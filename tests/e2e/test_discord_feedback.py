@@ -4,13 +4,10 @@ a restart, through the real discord.py client and a loopback Discord."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import pytest
-
 from bot.providers.webhooks import ProviderEvent
-from tests.e2e.discord_harness import discord_emulator, running, validate_sent
+from tests.e2e.discord_harness import running
 from tests.e2e.test_discord_commands import ANA, RAJ, _answer, _content, _now
 from tests.emulators.discord import GUILD_ID, DiscordEmulator, Sent
 
@@ -21,14 +18,6 @@ class Prompted:
     card: Sent
     public: Sent  # the reply under the card
     dm: Sent  # the organizer's direct message
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[DiscordEmulator]:
-    async with discord_emulator() as emulator:
-        yield emulator
-        assert not emulator.violations, emulator.violations
-        validate_sent(emulator)
 
 
 def _ids(sent: Sent) -> list[str]:

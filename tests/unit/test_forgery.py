@@ -10,7 +10,7 @@ console lines by whether each one still starts with its own label.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,10 +20,11 @@ from adapters.discord import render as discord_render
 from adapters.slack import modal
 from adapters.slack import render as slack
 from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply
+from tests.moments import next_monday_at
 from tests.slack_reader import ZWSP, forgeries, text_objects
 
-START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-END = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
+START = next_monday_at(15)
+END = START + timedelta(minutes=30)
 JOIN = "https://meet.jit.si/convene-abc234"
 HOST = "https://meet.jit.si/convene-abc234?jwt=host-secret"
 

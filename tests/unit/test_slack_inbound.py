@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,8 +24,10 @@ from bot.messages import Reply
 from bot.requests import Button, CancelMeeting, CreateMeeting, EndMeeting, RateMeeting
 from bot.service import OOPS
 from tests.emulators import slack as emu
+from tests.moments import BERLIN, at, next_monday_at
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
+NOW = next_monday_at(9)
+TUESDAY = NOW.date() + timedelta(days=1)
 URL = "https://hooks.slack.test/response/1"
 
 
@@ -102,7 +104,7 @@ def test_a_button_on_a_private_message_still_has_its_channel() -> None:
     assert inbound.button_press(action) == RateMeeting("abc234", 2)
 
 
-def form_values(day: str = "2026-11-24", clock: str = "10:00") -> dict[str, Any]:
+def form_values(day: str = TUESDAY.isoformat(), clock: str = "10:00") -> dict[str, Any]:
     return {
         "title": {"value": {"type": "plain_text_input", "value": "Planning"}},
         "date": {"value": {"type": "datepicker", "selected_date": day}},
@@ -117,7 +119,7 @@ def test_the_scheduling_form_is_read_in_the_zone_it_was_opened_in() -> None:
     form, request = inbound.schedule_submission(body["view"], now=NOW)
     assert form.channel_id == "CDEV"
     assert isinstance(request, CreateMeeting) and request.title == "Planning"
-    assert request.start == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
+    assert request.start == at(TUESDAY, 10, 0, BERLIN)
     assert inbound.form_who(context_of(body), form.channel_id) == Who(emu.TEAM, "CDEV", "UANA")
 
 
@@ -129,7 +131,7 @@ def test_a_form_answers_its_verified_user_whatever_the_metadata_says() -> None:
 
 
 def test_a_malformed_form_is_errors_under_its_fields_not_a_crash() -> None:
-    odd_values = {"date": "2026-11-24", "time": {"value": 3}, "repeat": {"value": []}}
+    odd_values = {"date": TUESDAY.isoformat(), "time": {"value": 3}, "repeat": {"value": []}}
     views: tuple[dict[str, Any], ...] = (
         {},
         {"state": None},
@@ -140,7 +142,10 @@ def test_a_malformed_form_is_errors_under_its_fields_not_a_crash() -> None:
         form, result = inbound.schedule_submission(view, now=NOW)
         assert form == modal.FormContext("", "UTC")
         assert isinstance(result, dict) and {"date", "time"} <= result.keys()
-    past = emu.view_payload(form_values(day="2026-11-01"), modal.FormContext("C", "UTC").dump())
+    past = emu.view_payload(
+        form_values(day=(NOW.date() - timedelta(days=22)).isoformat()),
+        modal.FormContext("C", "UTC").dump(),
+    )
     _, result = inbound.schedule_submission(past["view"], now=NOW)
     assert isinstance(result, dict) and "past" in result["time"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,10 +14,12 @@ from adapters.slack import modal, render
 from adapters.slack.oauth import SCOPES, authorize_url
 from bot.messages import STATUS_WORDS, Card, ListItem, Notice, NoticeKind, Private, Reply
 from bot.requests import Button, CreateMeeting, CreateSeries
+from tests.moments import at, next_monday_at
 
-START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-END = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+NOW = next_monday_at(9)
+START = NOW + timedelta(hours=6)
+END = START + timedelta(minutes=30)
+TUESDAY = NOW.date() + timedelta(days=1)
 
 
 def card(**changes: object) -> Card:
@@ -47,8 +49,8 @@ def test_card_shows_local_time_tokens_and_escaped_title() -> None:
     valid(blocks)
     text = json.dumps(blocks)
     assert (
-        f"<!date^{int(START.timestamp())}^{{date_short_pretty}} {{time}}|2026-11-23 15:00 UTC>"
-        in text
+        f"<!date^{int(START.timestamp())}^{{date_short_pretty}} {{time}}|"
+        f"{START:%Y-%m-%d} 15:00 UTC>" in text
     )
     assert f"<!date^{int(END.timestamp())}^{{time}}|15:30 UTC>" in text
     assert "Retro &lt;!here&gt; &amp; co" in text and "<!here>" not in text
@@ -147,7 +149,7 @@ def test_comment_form_carries_meeting_and_channel_and_refuses_blank() -> None:
 
 
 def values(**fields: str) -> dict[str, dict[str, dict[str, str | dict[str, str]]]]:
-    base = {"title": "Sync", "date": "2026-11-24", "time": "10:00", "duration": "45m"}
+    base = {"title": "Sync", "date": TUESDAY.isoformat(), "time": "10:00", "duration": "45m"}
     base.update(fields)
     out: dict[str, dict[str, dict[str, str | dict[str, str]]]] = {
         "title": {"value": {"value": base["title"]}},
@@ -165,12 +167,14 @@ def test_form_submission_builds_requests_in_the_users_zone() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     made = modal.read_submission(values(), now=NOW, tz=berlin)
     assert isinstance(made, CreateMeeting)
-    assert made.start == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    assert made.start == at(TUESDAY, 10, 0, berlin)
     assert made.duration is not None and made.duration.total_seconds() == 45 * 60
     series = modal.read_submission(values(repeat="weekly"), now=NOW, tz=berlin)
     assert isinstance(series, CreateSeries) and series.rule.days == frozenset({1})
     assert modal.read_submission(values(time="25:00"), now=NOW, tz=berlin).keys() == {"time"}  # type: ignore[union-attr]
-    past = modal.read_submission(values(date="2026-11-01"), now=NOW, tz=berlin)
+    past = modal.read_submission(
+        values(date=(NOW.date() - timedelta(days=22)).isoformat()), now=NOW, tz=berlin
+    )
     assert isinstance(past, dict) and "past" in past["time"]
 
 
