@@ -15,10 +15,11 @@ from bot.app import ConveneApp
 from bot.config import Settings
 from bot.ports import Platform
 from bot.service import MeetingService
+from storage.engine import Store
 
 
 def configured_platforms(
-    settings: Settings, service: MeetingService, stdin: TextIO | None = None
+    settings: Settings, service: MeetingService, store: Store, stdin: TextIO | None = None
 ) -> list[Platform]:
     """Slack and Discord when their credentials are set; otherwise the console.
     A platform's libraries are imported only when it is used."""
@@ -26,7 +27,7 @@ def configured_platforms(
     if settings.slack_enabled:
         from adapters.slack.platform import build as build_slack
 
-        platforms.append(build_slack(settings, service))
+        platforms.append(build_slack(settings, service, store))
     if settings.discord_enabled:
         from adapters.discord.platform import build as build_discord
 
@@ -41,7 +42,7 @@ def configured_platforms(
 def build_app(settings: Settings, *, stdin: TextIO | None = None, **inject: Any) -> ConveneApp:
     """The app with its platforms; `inject` goes to ConveneApp (clock, client, providers)."""
     app = ConveneApp(settings, **inject)
-    for platform in configured_platforms(settings, app.service, stdin):
+    for platform in configured_platforms(settings, app.service, app.store, stdin):
         app.add_platform(platform)
     return app
 

@@ -48,6 +48,7 @@ from bot.models import Place, WorkspaceSettings  # noqa: E402
 from bot.ports import Capabilities, Room, RoomSpec, system_clock  # noqa: E402
 from bot.service import MeetingService  # noqa: E402
 from storage.db import open_database, to_text  # noqa: E402
+from storage.engine import open_store  # noqa: E402
 from storage.secrets import SecretBox  # noqa: E402
 from tests.fakes import TEST_KEY, StaticProviders, StubProvider  # noqa: E402
 
@@ -222,7 +223,7 @@ class InstantProvider(StubProvider):
 
 def make_core(path: str) -> Core:
     return Core(
-        db=open_database(path),
+        store=open_store(path),
         box=SecretBox(TEST_KEY),
         providers=StaticProviders(jitsi=InstantProvider()),
         clock=system_clock,
@@ -256,7 +257,7 @@ async def child_startup(path: str) -> dict[str, Any]:
         timings[f"{name}_first"] = runs[0]
         timings[f"{name}_stall"] = max(stalls)
     scheduler.shutdown(wait=False)
-    core.db.close()
+    await core.store.close()
     return {
         "seconds": elapsed, "jobs": jobs, "rss_before": before, "peak_rss": peak, **timings,
     }  # fmt: skip
@@ -304,8 +305,9 @@ async def child_lateness(path: str, count: int) -> dict[str, Any]:
     rows = [
         meeting_row(i, due + timedelta(minutes=10), 600, sealed, f"CL{i}") for i in range(count)
     ]
-    with db.conn:
-        db.conn.executemany(INSERT_MEETING, rows)
+    db.conn.execute("BEGIN IMMEDIATE")
+    db.conn.executemany(INSERT_MEETING, rows)
+    db.conn.execute("COMMIT")
     db.close()
     core = make_core(path)
     messenger = RecordingMessenger()
@@ -318,7 +320,7 @@ async def child_lateness(path: str, count: int) -> dict[str, Any]:
         await asyncio.sleep(0.05)
     await asyncio.sleep(SEND_DELAY * 2)
     scheduler.shutdown(wait=False)
-    core.db.close()
+    await core.store.close()
     late = [t - due.timestamp() for t in messenger.sent.values()]
     return {"sent": len(late), "expected": count, "late": late}
 

@@ -7,17 +7,21 @@ transaction: about 85% ended, 10% upcoming, 5% cancelled, every row with a seale
 host link. One "busy" channel holds 20,000 of the rows (2,000 of them upcoming), the
 worst case for a channel's list.
 
-- creates: `storage.meetings.insert_meeting` (one BEGIN IMMEDIATE transaction each,
-  host link sealed), one after another;
+- creates: `storage.meetings.insert_meeting` (one statement each, host link sealed),
+  one after another;
 - list: `storage.meetings.channel_meetings` for random channels, and for the busy one;
-- baseline: a bare `SELECT 1` round trip on the same connection.
+- baseline: a bare `SELECT 1` round trip through the same store.
 
-    .venv/bin/python bench/storage.py [--quick] [--rows 1000000]
+With `--postgres URL` the same runs on PostgreSQL (an empty database or schema, which
+is migrated; the rows are left there for a look afterwards).
+
+    .venv/bin/python bench/storage.py [--quick] [--rows 1000000] [--postgres URL]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import sys
 import tempfile
@@ -29,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.models import Meeting, MeetingStatus  # noqa: E402
-from storage.db import open_database, to_text  # noqa: E402
+from storage.db import to_text  # noqa: E402
+from storage.engine import PostgresStore, SqliteStore, Store, open_store  # noqa: E402
 from storage.meetings import channel_meetings, insert_meeting  # noqa: E402
 from storage.secrets import SecretBox  # noqa: E402
 from tests.fakes import TEST_KEY  # noqa: E402
@@ -79,11 +84,11 @@ def rows(count: int, now: datetime, sealed: str | None, rng: random.Random):  # 
         )  # fmt: skip
 
 
-def timed(action, repeat: int) -> list[float]:  # noqa: ANN001
+async def timed(action, repeat: int) -> list[float]:  # noqa: ANN001
     out = []
     for i in range(repeat):
         t0 = time.perf_counter()
-        action(i)
+        await action(i)
         out.append(time.perf_counter() - t0)
     return out
 
@@ -98,7 +103,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="100,000 rows")
     parser.add_argument("--rows", type=int, default=1_000_000)
-    args = parser.parse_args()
+    parser.add_argument("--postgres", metavar="URL", help="run on PostgreSQL instead")
+    asyncio.run(run(parser.parse_args()))
+
+
+async def run(args: argparse.Namespace) -> None:
     count = 100_000 if args.quick else max(BUSY_ROWS * 2, min(args.rows, 3_000_000))
     rng = random.Random(11)
     box = SecretBox(TEST_KEY)
@@ -107,29 +116,34 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "storage.db")
-        db = open_database(path)
+        store: Store = PostgresStore(args.postgres) if args.postgres else open_store(path)
+        await store.open()
         t0 = time.perf_counter()
-        db.conn.execute("BEGIN IMMEDIATE")
-        db.conn.executemany(INSERT_MEETING, rows(count, now, sealed, rng))
-        db.conn.execute("COMMIT")
-        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.conn.execute("ANALYZE")
+        await store.run_many(INSERT_MEETING, rows(count, now, sealed, rng))
+        if isinstance(store, SqliteStore):
+            store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            store.conn.execute("ANALYZE")
+        else:
+            await store.run("ANALYZE meetings")
         built = time.perf_counter() - t0
-        size = Path(path).stat().st_size / 1e6
         print(f"fixture: {count:,} meetings, {CHANNELS:,} channels, built in {built:.1f} s,")
-        print(f"         file {size:.0f} MB")
+        if isinstance(store, SqliteStore):
+            print(f"         file {Path(path).stat().st_size / 1e6:.0f} MB")
 
-        select1 = timed(lambda i: db.execute("SELECT 1").fetchone(), 5000)
+        select1 = await timed(lambda i: store.value("SELECT 1"), 5000)
         picks = [place(rng.randrange(CHANNELS)) for _ in range(2000)]
-        lists = timed(lambda i: channel_meetings(db, "slack", *picks[i], now, box), len(picks))
-        busy = timed(lambda i: channel_meetings(db, "slack", *BUSY, now, box), 200)
-        found = len(channel_meetings(db, "slack", *BUSY, now, box))
-        typical = sum(len(channel_meetings(db, "slack", *p, now, box)) for p in picks[:200]) / 200
+        lists = await timed(
+            lambda i: channel_meetings(store, "slack", *picks[i], now, box), len(picks)
+        )
+        busy = await timed(lambda i: channel_meetings(store, "slack", *BUSY, now, box), 200)
+        found = len(await channel_meetings(store, "slack", *BUSY, now, box))
+        shown = [len(await channel_meetings(store, "slack", *p, now, box)) for p in picks[:200]]
+        typical = sum(shown) / 200
 
-        def create(i: int) -> None:
+        async def create(i: int) -> None:
             start = now + timedelta(days=1, minutes=i)
-            insert_meeting(
-                db,
+            await insert_meeting(
+                store,
                 Meeting(
                     id=f"new{i:06d}",
                     platform="slack",
@@ -152,8 +166,8 @@ def main() -> None:
                 box,
             )
 
-        creates = timed(create, 2000)
-        db.close()
+        creates = await timed(create, 2000)
+        await store.close()
 
     base = pct(select1, 50) * 1000
     print(f"\n{'(ms)':<40} {'p50':>9} {'p99':>9}  vs SELECT 1")

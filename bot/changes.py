@@ -19,13 +19,14 @@ from datetime import datetime, timedelta
 
 from bot.core import Core
 from bot.lifecycle import Lifecycle, best_effort
-from bot.messages import Notice, NoticeKind, Reply, card_for, meeting_not_found
+from bot.messages import Notice, NoticeKind, Reply, meeting_not_found
 from bot.models import Caller, Meeting, MeetingStatus
 from bot.ports import RoomSpec
 from bot.providers.errors import ProviderError
 from bot.rooms import close_unsaved, host_note, meeting_title
 from bot.timefmt import when
 from storage import meetings as meeting_rows
+from storage import people
 from storage.deliveries import Kind
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class MeetingChanges:
     async def move(
         self, caller: Caller, meeting_id: str, start: datetime, length: timedelta | None
     ) -> Reply:
-        meeting, refusal = self._changeable(caller, meeting_id, "move")
+        meeting, refusal = await self._changeable(caller, meeting_id, "move")
         if meeting is None:
             return refusal
         core = self.core
@@ -73,8 +74,8 @@ class MeetingChanges:
             status=MeetingStatus.SCHEDULED,
         )
         try:
-            saved = meeting_rows.move_meeting(
-                core.db, moved, core.box, forget=(Kind.REMINDER, Kind.START)
+            saved = await meeting_rows.move_meeting(
+                core.store, moved, core.box, forget=(Kind.REMINDER, Kind.START)
             )
         except BaseException:
             await close_unsaved(provider, room, meeting.id)
@@ -89,26 +90,26 @@ class MeetingChanges:
         self.lifecycle.forget(meeting.id)
         self.lifecycle.plan(moved)
         await self._show(moved, "has moved: the card shows its new time and link")
-        zone = core.zone_for(caller)
+        zone = await core.zone_for(caller)
         return Reply(
             f"Moved “{moved.title}” to {when(start, end, zone)}; its new link is on the card.",
             private=(host_note(core, provider.label, room.host_url, room.host_note),),
         )
 
     async def rename(self, caller: Caller, meeting_id: str, title: str) -> Reply:
-        meeting, refusal = self._changeable(caller, meeting_id, "rename")
+        meeting, refusal = await self._changeable(caller, meeting_id, "rename")
         if meeting is None:
             return refusal
         new_title = meeting_title(title, meeting.title)
-        meeting_rows.rename_meeting(self.core.db, meeting.id, new_title)
+        await meeting_rows.rename_meeting(self.core.store, meeting.id, new_title)
         renamed = replace(meeting, title=new_title)
         await self._show(renamed, f"is now called “{new_title}”")
         return Reply(f"Renamed “{meeting.title}” to “{new_title}”.")
 
-    def _changeable(
+    async def _changeable(
         self, caller: Caller, meeting_id: str, verb: str
     ) -> tuple[Meeting | None, Reply]:
-        meeting = self.core.find_meeting(caller, meeting_id)
+        meeting = await self.core.find_meeting(caller, meeting_id)
         if meeting is None:
             hint = (
                 f"To book a meeting whose title starts with “{verb}”, quote the title: "
@@ -130,12 +131,15 @@ class MeetingChanges:
         return meeting, Reply("")
 
     async def _show(self, meeting: Meeting, text: str) -> None:
-        """Update the card in place and tell the channel, threaded under it."""
+        """Update the card (and the calendar's copy) in place and tell the channel,
+        threaded under it."""
+        await people.bump_sequence(self.core.store, meeting.id)
+        await self.lifecycle.tell_surface(meeting, lambda surface: surface.changed(meeting))
         messenger = self.core.messengers.get(meeting.platform)
         if messenger is None:
             return
         if meeting.message_ref:
-            card = card_for(meeting, self.core.provider_label(meeting.provider))
+            card = await self.core.card(meeting)
             await best_effort(messenger.update_card(meeting.place, meeting.message_ref, card))
         notice = Notice(NoticeKind.INFO, meeting.id, meeting.title, text)
         await best_effort(messenger.post_notice(meeting.place, notice, meeting.message_ref))

@@ -26,12 +26,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlite_utils import Database
-
+from bot.inflight import InFlight
+from bot.observability import CLAIMS_TAKEN_OVER
 from bot.ports import Clock
 from storage import deliveries
 from storage.db import StorageBusy
-from storage.deliveries import Kind
+from storage.deliveries import LEASE, ClaimResult, Kind
+from storage.engine import Store
 
 log = logging.getLogger(__name__)
 
@@ -45,42 +46,74 @@ class Retry(Exception):
 
 @dataclass(frozen=True)
 class Claims:
-    db: Database
+    store: Store
     clock: Clock
     owner: str  # this process, as recorded on its claims
+    inflight: InFlight  # a send under a claim is waited for at shutdown
 
     async def once(self, subject: str, kind: Kind, action: Action) -> str | None:
         """Run `action` if this process wins `(subject, kind)`; its outcome, or None
-        when another owner has it, it was done already, or it was released to retry."""
+        when another owner has it, it was done already, or it was released to retry.
+        A process shutting down takes no new claims: another replica will."""
+        if self.inflight.draining:
+            return None
         try:
-            if not deliveries.claim(self.db, subject, kind, self.clock(), self.owner):
-                return None
+            won = await deliveries.claim(self.store, subject, kind, self.clock(), self.owner)
         except StorageBusy:
             log.info("%s for %s waits: the database is busy", kind, subject)
             return None
+        if not won:
+            return None
+        if won is ClaimResult.TAKEN_OVER:
+            CLAIMS_TAKEN_OVER.inc()
+            log.info("%s for %s taken over from a worker that stopped", kind, subject)
+        with self.inflight.track():
+            return await self._act(subject, kind, action)
+
+    async def _act(self, subject: str, kind: Kind, action: Action) -> str | None:
+        renewing = asyncio.create_task(self._keep(subject, kind), name=f"lease {kind}")
         try:
             outcome = await action()
         except (Retry, StorageBusy) as exc:
             log.warning("%s for %s not delivered, will retry: %s", kind, subject, exc)
-            await patiently(lambda: deliveries.release(self.db, subject, kind))
+            renewing.cancel()
+            await patiently(lambda: deliveries.release(self.store, subject, kind))
             return None
         except Exception:
             log.exception("%s for %s failed", kind, subject)
             outcome = "error"
+        finally:
+            renewing.cancel()
         done = self.clock()
-        await patiently(lambda: deliveries.mark_done(self.db, subject, kind, done, outcome))
+        await patiently(lambda: deliveries.mark_done(self.store, subject, kind, done, outcome))
         return outcome
 
-    def record_once(self, subject: str, kind: Kind) -> bool:
+    async def _keep(self, subject: str, kind: Kind) -> None:
+        """Renew the lease while the action runs, so only a dead owner's claim expires
+        (and is taken over within one LEASE)."""
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            try:
+                await deliveries.renew(self.store, subject, kind, self.clock(), self.owner)
+            except StorageBusy:
+                continue
+
+    async def record_once(self, subject: str, kind: Kind) -> bool:
         """For facts that only need recording once (a webhook's id): True the first time."""
-        return deliveries.record_once(self.db, subject, kind, self.clock())
+        return await deliveries.record_once(self.store, subject, kind, self.clock())
 
-    def forget_before(self, kind: Kind, age: timedelta) -> int:
+    async def forget_before(self, kind: Kind, age: timedelta) -> int:
         """Drop records of `kind` older than `age` (replay keys outlive their window)."""
-        return deliveries.prune(self.db, kind, self.clock() - age)
+        return await deliveries.prune(self.store, kind, self.clock() - age)
+
+    async def release_all(self) -> int:
+        """Give back this process's unfinished claims (graceful shutdown)."""
+        return await deliveries.release_owned(self.store, self.owner)
 
 
-async def patiently(write: Callable[[], None], patience: timedelta = RECORD_PATIENCE) -> None:
+async def patiently(
+    write: Callable[[], Awaitable[object]], patience: timedelta = RECORD_PATIENCE
+) -> None:
     """Retry a small write while the database is busy, yielding the loop between tries.
 
     Used where giving up would be worse than waiting: after a message went out,
@@ -88,7 +121,7 @@ async def patiently(write: Callable[[], None], patience: timedelta = RECORD_PATI
     delay, waited = 0.05, 0.0
     while True:
         try:
-            write()
+            await write()
             return
         except StorageBusy:
             if waited >= patience.total_seconds():

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import ConfigError, Settings
+from bot.observability import configure_logging
 from storage.db import DatabaseError
 
 if TYPE_CHECKING:
@@ -34,18 +35,24 @@ def main(argv: Sequence[str] | None = None, *, build_app: AppBuilder | None = No
     commands.add_parser("run", help="start every platform whose credentials are set")
     commands.add_parser("providers", help="list video providers, their set-up and capabilities")
     commands.add_parser("check", help="test the default provider's credentials with one call")
+    migrate = commands.add_parser(
+        "migrate", help="bring CONVENE_DB's schema up to date, then exit (convene run does too)"
+    )
+    migrate.add_argument(
+        "--copy-from",
+        metavar="SQLITE_FILE",
+        help="first copy an SQLite deployment's data into the PostgreSQL database CONVENE_DB names",
+    )
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
     _load_dotenv()
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
+        configure_logging(settings.log_format, level, settings.secret_values(), stream=sys.stderr)
         if args.command == "run":
             if build_app is None:
                 raise ConfigError("no platforms are wired in; start convene with `convene run`.")
@@ -54,6 +61,8 @@ def main(argv: Sequence[str] | None = None, *, build_app: AppBuilder | None = No
             return _providers(settings)
         if args.command == "check":
             return asyncio.run(_check(settings))
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings, args.copy_from))
     except (ConfigError, DatabaseError) as exc:
         print(f"convene: {exc}", file=sys.stderr)
         return 2
@@ -66,6 +75,29 @@ def _run(build_app: AppBuilder, settings: Settings) -> int:
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
+    return 0
+
+
+async def _migrate(settings: Settings, copy_from: str | None) -> int:
+    """Migrate CONVENE_DB; with `copy_from`, move an SQLite deployment into it."""
+    from storage.engine import PostgresStore, open_store
+
+    store = open_store(settings.db_path)
+    try:
+        await store.open()
+        if copy_from:
+            if not isinstance(store, PostgresStore):
+                raise ConfigError(
+                    "--copy-from copies into PostgreSQL: set CONVENE_DB to a postgresql:// URL."
+                )
+            from storage.copy import copy_sqlite
+
+            counts = await copy_sqlite(copy_from, store)
+            copied = ", ".join(f"{rows} {table}" for table, rows in counts.items() if rows)
+            print(f"convene: copied {copied or 'nothing'} from {copy_from}.")
+        print(f"convene: the {store.dialect} database is up to date.")
+    finally:
+        await store.close()
     return 0
 
 

@@ -11,10 +11,13 @@ import base64
 import binascii
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Literal, cast
 from urllib.parse import urlsplit
 
 PROVIDER_NAMES = ("jitsi", "whereby", "eyeson", "metered", "upclass", "edcast")
+LOG_FORMATS = ("text", "json")
+LogFormat = Literal["text", "json"]
 
 
 class ConfigError(ValueError):
@@ -41,6 +44,8 @@ class Settings:
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     discord_guild_ids: tuple[int, ...] = ()
+    discord_shard_count: int | None = None
+    discord_shard_ids: tuple[int, ...] | None = None  # None: every shard of the count
 
     whereby_api_key: str | None = None
     whereby_api_url: str = "https://api.whereby.dev/v1"
@@ -58,6 +63,8 @@ class Settings:
     jitsi_app_id: str | None = None
     jitsi_app_secret: str | None = None
 
+    log_format: LogFormat = "text"
+
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token or self.slack_client_id or self.slack_app_token)
@@ -74,6 +81,19 @@ class Settings:
             return f"https://{self.metered_app}.metered.live/api/v1"
         return None
 
+    def secret_values(self) -> tuple[str, ...]:
+        """Every configured token, key and password, for log redaction: the fields
+        named *_token, *_secret, *_key, and the password in a PostgreSQL URL."""
+        values = [
+            value
+            for item in fields(self)
+            if item.name.endswith(("_token", "_secret", "_key"))
+            and isinstance(value := getattr(self, item.name), str)
+            and value
+        ]
+        password = urlsplit(self.db_path).password if "://" in self.db_path else None
+        return (*values, *([password] if password else []))
+
     def __repr__(self) -> str:  # never print secrets, even by accident
         return f"Settings(db_path={self.db_path!r}, provider={self.provider!r}, ...)"
 
@@ -88,6 +108,7 @@ class Settings:
                 f"CONVENE_PROVIDER={provider!r} is not a provider convene knows; "
                 f"use one of {', '.join(PROVIDER_NAMES)}."
             )
+        shard_count = reader.positive("DISCORD_SHARD_COUNT")
         return cls(
             db_path=reader.text("CONVENE_DB", "./convene.db"),
             provider=provider,
@@ -106,6 +127,8 @@ class Settings:
             discord_gateway_url=reader.url("DISCORD_GATEWAY_URL", ("ws", "wss"))
             or "wss://gateway.discord.gg/",
             discord_guild_ids=reader.id_list("DISCORD_GUILD_IDS"),
+            discord_shard_count=shard_count,
+            discord_shard_ids=reader.shard_ids("DISCORD_SHARD_IDS", shard_count),
             whereby_api_key=reader.optional("WHEREBY_API_KEY"),
             whereby_api_url=reader.url("WHEREBY_API_URL") or "https://api.whereby.dev/v1",
             whereby_webhook_secret=reader.optional("WHEREBY_WEBHOOK_SECRET"),
@@ -122,6 +145,7 @@ class Settings:
             jitsi_url=reader.url("JITSI_URL") or "https://meet.jit.si",
             jitsi_app_id=reader.optional("JITSI_APP_ID"),
             jitsi_app_secret=reader.optional("JITSI_APP_SECRET"),
+            log_format=cast(LogFormat, reader.choice("CONVENE_LOG_FORMAT", LOG_FORMATS)),
         )
 
 
@@ -166,6 +190,43 @@ class _Reader:
         if not all(item.isdigit() for item in items):
             raise ConfigError(f"{name} must be a comma-separated list of numeric ids.")
         return tuple(int(item) for item in items)
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str:
+        """One of `choices` (case-insensitive); the first is the default."""
+        value = self.text(name, choices[0]).lower()
+        if value not in choices:
+            raise ConfigError(f"{name} must be {' or '.join(choices)}, not {value!r}.")
+        return value
+
+    def positive(self, name: str) -> int | None:
+        raw = self.optional(name)
+        if raw is None:
+            return None
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}.")
+        return int(raw)
+
+    def shard_ids(self, name: str, count: int | None) -> tuple[int, ...] | None:
+        """Ids as a comma list and/or ranges ("0,1,2", "0-3", "0-1,4"), each below `count`."""
+        raw = self.optional(name)
+        if raw is None:
+            return None
+        if count is None:
+            raise ConfigError(f"{name} needs DISCORD_SHARD_COUNT, the total number of shards.")
+        ids: set[int] = set()
+        for item in (part.strip() for part in raw.split(",")):
+            low, dash, high = item.partition("-")
+            if not low.isdigit() or (dash and not high.isdigit()) or int(high or low) < int(low):
+                raise ConfigError(
+                    f"{name} must be shard ids like 0,1,2 or a range like 0-3, not {raw!r}."
+                )
+            ids.update(range(int(low), int(high or low) + 1))
+        if max(ids) >= count:
+            raise ConfigError(
+                f"{name} names shard {max(ids)}, but DISCORD_SHARD_COUNT={count} "
+                f"numbers shards 0 to {count - 1}."
+            )
+        return tuple(sorted(ids))
 
     def fernet_key(self, name: str) -> str | None:
         raw = self.optional(name)

@@ -41,7 +41,7 @@ class FeedbackManager:
         lifecycle.sweeps.append(self.sweep)
 
     async def prompt(self, meeting: Meeting) -> None:
-        settings = self.core.settings_for(meeting.platform, meeting.workspace_id)
+        settings = await self.core.settings_for(meeting.platform, meeting.workspace_id)
         if meeting.feedback and settings.feedback:
 
             async def act() -> str:
@@ -52,9 +52,9 @@ class FeedbackManager:
     async def _prompt(self, meeting: Meeting) -> str:
         """Open the window, then ask the channel and each person privately."""
         core = self.core
-        window = core.settings_for(meeting.platform, meeting.workspace_id).feedback_window
+        window = (await core.settings_for(meeting.platform, meeting.workspace_id)).feedback_window
         opened = core.clock()
-        feedback_rows.open_window(core.db, meeting.id, opened, opened + window)
+        await feedback_rows.open_window(core.store, meeting.id, opened, opened + window)
         messenger = core.messengers.get(meeting.platform)
         if messenger is None:
             return "no-platform"
@@ -65,7 +65,11 @@ class FeedbackManager:
             f"has ended. How was it? Rate it from 1 to 5 (open for {duration(window)})",
         )
         people = dict.fromkeys(
-            [meeting.organizer_id, *meeting.invitees, *meeting_rows.attendees(core.db, meeting.id)]
+            [
+                meeting.organizer_id,
+                *meeting.invitees,
+                *await meeting_rows.attendees(core.store, meeting.id),
+            ]
         )
         note = Private(
             f"How was “{meeting.title}”? One tap to rate it; a comment is welcome too.",
@@ -82,22 +86,22 @@ class FeedbackManager:
 
     async def rate(self, caller: Caller, request: RateMeeting) -> Reply:
         core = self.core
-        meeting = core.find_meeting(caller, request.meeting_id)
+        meeting = await core.find_meeting(caller, request.meeting_id)
         if meeting is None:
             return meeting_not_found(request.meeting_id)
         name = _name_for(caller, meeting)
-        window = feedback_rows.window(core.db, meeting.id)
+        window = await feedback_rows.window(core.store, meeting.id)
         if window is None:
             return Reply(
                 f"Feedback for {name} opens when it has ended and feedback is on.", ok=False
             )
-        closes = _local(window.closes_at, core.zone_for(caller))
+        closes = _local(window.closes_at, await core.zone_for(caller))
         if core.clock() > window.closes_at:
             return Reply(
                 f"Feedback for {name} closed on {closes}; thank you all the same.", ok=False
             )
-        feedback_rows.save_answer(
-            core.db,
+        await feedback_rows.save_answer(
+            core.store,
             meeting.id,
             caller.user_id,
             request.score,
@@ -107,8 +111,8 @@ class FeedbackManager:
         what = f"rated {name} {request.score}/5" if request.score else "commented"
         return Reply(f"Thank you: you {what}. You can change it until {closes}.")
 
-    def summary(self, caller: Caller, meeting_id: str) -> Reply:
-        meeting = self.core.find_meeting(caller, meeting_id)
+    async def summary(self, caller: Caller, meeting_id: str) -> Reply:
+        meeting = await self.core.find_meeting(caller, meeting_id)
         if meeting is None:
             return meeting_not_found(meeting_id)
         if caller.user_id != meeting.organizer_id and not caller.is_admin:
@@ -116,10 +120,10 @@ class FeedbackManager:
                 f"Only the organizer of meeting {meeting.id} or an admin can see its feedback.",
                 ok=False,
             )
-        return Reply(self.summary_text(meeting, self.core.zone_for(caller)))
+        return Reply(await self.summary_text(meeting, await self.core.zone_for(caller)))
 
-    def summary_text(self, meeting: Meeting, zone: ZoneInfo) -> str:
-        answers = feedback_rows.answers(self.core.db, meeting.id)
+    async def summary_text(self, meeting: Meeting, zone: ZoneInfo) -> str:
+        answers = await feedback_rows.answers(self.core.store, meeting.id)
         scores = _scores(answers)
         lines = [f"Feedback for “{meeting.title}”: {_responses(len(answers))}"]
         if scores:
@@ -132,13 +136,17 @@ class FeedbackManager:
             lines[0] += "."
         lines += [f"“{answer.comment}”" for answer in answers if answer.comment]
         if meeting.series_id:
-            lines.append("Recent meetings of this series: " + self._trend(meeting.series_id, zone))
+            lines.append(
+                "Recent meetings of this series: " + await self._trend(meeting.series_id, zone)
+            )
         return "\n".join(lines)
 
-    def _trend(self, series_id: str, zone: ZoneInfo) -> str:
+    async def _trend(self, series_id: str, zone: ZoneInfo) -> str:
         parts = []
-        for occurrence_id, end in feedback_rows.recent_occurrences(self.core.db, series_id):
-            scores = _scores(feedback_rows.answers(self.core.db, occurrence_id))
+        for occurrence_id, end in await feedback_rows.recent_occurrences(
+            self.core.store, series_id
+        ):
+            scores = _scores(await feedback_rows.answers(self.core.store, occurrence_id))
             day = end.astimezone(zone)
             parts.append(f"{day:%a} {day.day} {day:%b} {_average(scores) if scores else '–'}")
         return "; ".join(parts) or "none yet."
@@ -146,9 +154,9 @@ class FeedbackManager:
     async def sweep(self) -> None:
         """Send each organizer the summary once their window has closed."""
         core = self.core
-        closed = feedback_rows.closed_windows(core.db, core.clock(), Kind.FEEDBACK_SUMMARY)
+        closed = await feedback_rows.closed_windows(core.store, core.clock(), Kind.FEEDBACK_SUMMARY)
         for meeting_id in closed:
-            meeting = core.get_meeting(meeting_id)
+            meeting = await core.get_meeting(meeting_id)
             if meeting is None:
                 continue
 
@@ -161,8 +169,8 @@ class FeedbackManager:
         messenger = self.core.messengers.get(meeting.platform)
         if messenger is None:
             return "no-platform"
-        zone = self.core.zone_of(meeting.platform, meeting.workspace_id, meeting.organizer_id)
-        note = Private(self.summary_text(meeting, zone))
+        zone = await self.core.zone_of(meeting.platform, meeting.workspace_id, meeting.organizer_id)
+        note = Private(await self.summary_text(meeting, zone))
         try:
             await messenger.send_private(meeting.place, meeting.organizer_id, note)
         except DeliveryError as exc:

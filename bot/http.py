@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from bot.inbound_limits import MAX_BODY_BYTES, RefusalLog, refusal
+from bot.ops_routes import request_ids
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 def make_http_app() -> web.Application:
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[_last_resort(RefusalLog(log, what="unexpected error"))],
+        middlewares=[request_ids, _last_resort(RefusalLog(log, what="unexpected error"))],
     )
     app.router.add_get("/healthz", _healthz)
     return app

@@ -20,13 +20,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.claims import Retry
 from bot.core import Core
-from bot.messages import Notice, NoticeKind, card_for
+from bot.messages import Notice, NoticeKind
 from bot.models import Meeting, MeetingStatus
-from bot.ports import DeliveryError, Messenger
+from bot.observability import REMINDER_LATENESS
+from bot.ports import DeliveryError, Messenger, Surface
 from bot.providers.errors import ProviderError
 from bot.timefmt import duration
 from bot.timers import Timers
 from storage import meetings as meeting_rows
+from storage import people
 from storage.db import from_text
 from storage.deliveries import Kind
 
@@ -96,7 +98,7 @@ class Lifecycle:
         """(due, meeting id) of undelivered `kind` events due by `until`, in pages."""
         after = meeting_rows.FIRST
         while True:
-            page = meeting_rows.due_events(self.core.db, kind.value, until, after, PAGE)
+            page = await meeting_rows.due_events(self.core.store, kind.value, until, after, PAGE)
             for due_text, meeting_id in page:
                 yield from_text(due_text), meeting_id
             if len(page) < PAGE:
@@ -119,7 +121,7 @@ class Lifecycle:
     async def fire(self, event: str, meeting_id: str) -> None:
         """A timer went off: act if the meeting still wants this event and it is due
         by convene's clock; a timer that fired early is planned again."""
-        meeting = self.core.get_meeting(meeting_id)
+        meeting = await self.core.get_meeting(meeting_id)
         if meeting is None or not meeting.status.is_open:
             return
         kind = Kind(event)
@@ -143,7 +145,7 @@ class Lifecycle:
         now = self.core.clock()
         for kind in MEETING_EVENTS:
             async for due, meeting_id in self._due_pages(kind, now):
-                current = self.core.get_meeting(meeting_id)
+                current = await self.core.get_meeting(meeting_id)
                 if current is None or not current.status.is_open:
                     continue
                 if dict(planned_events(current)).get(kind) != due:
@@ -172,6 +174,8 @@ class Lifecycle:
         outcome = await self.core.claims.once(meeting.id, kind, act)
         if outcome is not None:
             lateness = (self.core.clock() - due).total_seconds()
+            if kind is Kind.REMINDER and outcome == "sent":
+                REMINDER_LATENESS.observe(max(lateness, 0.0))
             log.info("%s of meeting %s: %s, %.1f s after due", kind, meeting.id, outcome, lateness)
 
     async def _remind(self, meeting: Meeting, now: datetime) -> str:
@@ -188,10 +192,11 @@ class Lifecycle:
     async def _start(self, meeting: Meeting, now: datetime) -> str:
         if now >= meeting.end:
             return "skipped"
-        meeting_rows.set_status(self.core.db, meeting.id, MeetingStatus.ACTIVE)
+        await meeting_rows.set_status(self.core.store, meeting.id, MeetingStatus.ACTIVE)
         late = now - meeting.start > LATE
         text = "started a little while ago" if late else "is starting now"
         await self._notice(meeting, NoticeKind.STARTING, text)
+        await self.tell_surface(meeting, lambda surface: surface.started(meeting))
         return "sent"
 
     async def close(self, meeting: Meeting, status: MeetingStatus) -> bool:
@@ -201,18 +206,23 @@ class Lifecycle:
         Provider failures are logged and do not stop the rest: the room then
         simply expires at the provider.
         """
-        if not meeting_rows.set_status(self.core.db, meeting.id, status):
+        if not await meeting_rows.set_status(self.core.store, meeting.id, status):
             return False
         self.forget(meeting.id)
-        closed = self.core.get_meeting(meeting.id) or meeting
+        closed = await self.core.get_meeting(meeting.id) or meeting
         await self._close_room(closed)
         messenger = self._messenger(closed)
         if messenger is not None:
             if closed.message_ref:
-                card = card_for(closed, self.core.provider_label(closed.provider))
+                card = await self.core.card(closed)
                 await best_effort(messenger.update_card(closed.place, closed.message_ref, card))
             word = "has ended" if status is MeetingStatus.ENDED else "was cancelled"
             await best_effort(self._notice(closed, NoticeKind.ENDED, word))
+        if status is MeetingStatus.ENDED:
+            await self.tell_surface(closed, lambda surface: surface.ended(closed))
+        else:
+            await people.bump_sequence(self.core.store, closed.id)
+            await self.tell_surface(closed, lambda surface: surface.cancelled(closed))
         if status is MeetingStatus.ENDED and closed.feedback:
             for hook in self.ended_hooks:
                 await hook(closed)
@@ -220,7 +230,7 @@ class Lifecycle:
 
     async def _abandon(self, meeting: Meeting) -> None:
         """The channel is gone: stop every further notice and close the room."""
-        if meeting_rows.set_status(self.core.db, meeting.id, MeetingStatus.CANCELLED):
+        if await meeting_rows.set_status(self.core.store, meeting.id, MeetingStatus.CANCELLED):
             self.forget(meeting.id)
             await self._close_room(meeting)
 
@@ -246,6 +256,15 @@ class Lifecycle:
         join = meeting.join_url if kind in (NoticeKind.REMINDER, NoticeKind.STARTING) else None
         notice = Notice(kind, meeting.id, meeting.title, text, join_url=join, start=meeting.start)
         await messenger.post_notice(meeting.place, notice, meeting.message_ref)
+
+    async def tell_surface(
+        self, meeting: Meeting, what: Callable[[Surface], Awaitable[None]]
+    ) -> None:
+        """Keep the platform's native view (Discord event, Slack call) in step, if it
+        has one; surfaces log their own failures and never raise."""
+        surface = self.core.surfaces.get(meeting.platform)
+        if surface is not None:
+            await what(surface)
 
     def _messenger(self, meeting: Meeting) -> Messenger | None:
         messenger = self.core.messengers.get(meeting.platform)

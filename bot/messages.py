@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.models import Meeting
+from bot.rsvp import Tally
 
 
 class NoticeKind(StrEnum):
@@ -37,6 +38,16 @@ def status_word(status: str) -> str:
 
 
 @dataclass(frozen=True)
+class CalendarLinks:
+    """Where a card's "Add to calendar" buttons lead: convene's .ics file (None when no
+    public URL is configured) and the Google and Outlook "add event" pages."""
+
+    ics_url: str | None
+    google: str
+    outlook: str
+
+
+@dataclass(frozen=True)
 class Card:
     """The public meeting card: everything a channel member needs to join."""
 
@@ -51,6 +62,9 @@ class Card:
     invitees: tuple[str, ...] = ()
     series_id: str | None = None
     late: bool = False
+    rsvp: Tally | None = None  # None: the card takes no answers (e.g. it has ended)
+    calendar: CalendarLinks | None = None
+    personal_links: bool = False  # the provider makes a link per person: offer "Get my link"
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,8 @@ class Notice:
     text: str
     join_url: str | None = None
     start: datetime | None = None
+    # Platform user ids to mention (Going people, invitees): the only people it may ping.
+    mentions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,8 +120,16 @@ class Reply:
     offer_form: bool = False  # the adapter may offer a button that opens it (help)
 
 
-def card_for(meeting: Meeting, provider_label: str) -> Card:
-    """The card as it should look now: the Join button disappears once the room is closed."""
+def card_for(
+    meeting: Meeting,
+    provider_label: str,
+    *,
+    rsvp: Tally | None = None,
+    calendar: CalendarLinks | None = None,
+    personal_links: bool = False,
+) -> Card:
+    """The card as it should look now: the Join button disappears once the room is closed,
+    and the answer buttons with it (a closed meeting's tally is not shown)."""
     return Card(
         meeting_id=meeting.id,
         title=meeting.title,
@@ -117,6 +141,9 @@ def card_for(meeting: Meeting, provider_label: str) -> Card:
         status=meeting.status.value,
         invitees=meeting.invitees,
         series_id=meeting.series_id,
+        rsvp=rsvp if meeting.status.is_open else None,
+        calendar=calendar if meeting.status.is_open else None,
+        personal_links=personal_links,
     )
 
 

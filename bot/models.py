@@ -64,6 +64,9 @@ class WorkspaceSettings:
     reminder: timedelta = timedelta(minutes=10)
     feedback: bool = True
     feedback_window: timedelta = timedelta(hours=24)
+    mentions: bool = True  # reminders mention Going people and invitees
+    events: bool = True  # Discord scheduled events for booked meetings
+    calls: bool = True  # Slack Calls objects for meetings
 
 
 @dataclass(frozen=True)

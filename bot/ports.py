@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.messages import Card, Notice, Private
-from bot.models import Place
+from bot.models import Meeting, Place
 
 Clock = Callable[[], datetime]
 
@@ -25,9 +25,24 @@ def system_clock() -> datetime:
 class Capabilities:
     """What a provider offers that changes what convene does; a field stays only
     while something reads it. `host_link`: the organizer gets a link of their
-    own, so a missing one is worth explaining (/meet host)."""
+    own, so a missing one is worth explaining (/meet host). `personal_link`:
+    `Provider.personal_link` can give each person a link of their own (worth a
+    "Get my link" button); without it everyone shares the join link."""
 
     host_link: bool = False
+    personal_link: bool = False
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone a personal link is made for. `key` is "<platform>:<user id>": it
+    travels inside the link where the provider can carry an identity and comes
+    back in webhooks as `ProviderEvent.participant_key`, so attendance is matched
+    to the platform user rather than to a display name. `name` is what the room
+    shows."""
+
+    key: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,25 @@ class Provider(Protocol):
         """One harmless authenticated call; raises AuthError on bad credentials."""
         ...
 
+    async def personal_link(self, room_id: str, person: Person, *, join_url: str) -> str | None:
+        """A join link for `person` alone, never a host or moderator link; None
+        when the provider cannot make one (then the shared `join_url` is theirs).
+
+        `join_url` is the room's shared link as `create_room` gave it: some
+        providers build on it (Whereby's URL parameters, eyeson's guest token,
+        the Jitsi token's lifetime). Raises ProviderError when the provider fails."""
+        ...
+
+
+@runtime_checkable
+class WebhookRegistrar(Protocol):
+    """A provider whose webhooks are registered through its API (eyeson), rather
+    than in a dashboard or per room. Both calls are idempotent."""
+
+    async def register_webhook(self, url: str) -> None: ...
+
+    async def unregister_webhook(self) -> None: ...
+
 
 class Messenger(Protocol):
     """How the service speaks into a platform outside a command's own reply:
@@ -92,6 +126,30 @@ class Messenger(Protocol):
 
     async def send_private(self, place: Place, user_id: str, note: Private) -> None:
         """A note only `user_id` sees: ephemeral in the channel, or a direct message."""
+        ...
+
+
+class Surface(Protocol):
+    """A platform's native view of a meeting beside convene's own card: a Discord
+    scheduled event, Slack's call card. The lifecycle tells it what happened; a
+    surface that fails logs once and never stops a reminder or a notice."""
+
+    async def planned(self, meeting: Meeting) -> None: ...
+
+    async def changed(self, meeting: Meeting) -> None: ...
+
+    async def started(self, meeting: Meeting) -> None: ...
+
+    async def ended(self, meeting: Meeting) -> None: ...
+
+    async def cancelled(self, meeting: Meeting) -> None: ...
+
+    async def joined(self, meeting: Meeting, person: str) -> None: ...
+
+    async def left(self, meeting: Meeting, person: str) -> None: ...
+
+    async def interested(self, meeting: Meeting) -> list[str]:
+        """Platform user ids who said they are interested (Discord's event button)."""
         ...
 
 
@@ -135,3 +193,12 @@ class Platform(Protocol):
         ...
 
     async def stop(self) -> None: ...
+
+    async def connected(self) -> bool:
+        """Ready to serve (readiness): its connection is up, its session open."""
+        ...
+
+    @property
+    def surface(self) -> Surface | None:
+        """Its native view of meetings (Discord events, Slack calls), if any."""
+        ...

@@ -18,12 +18,24 @@ from bot.timefmt import duration, suggest_zones, zone_or_none
 from storage import series as series_rows
 from storage import workspaces
 
+# on/off settings: the key /meet config takes, and how the reply names it
+SWITCHES = {
+    "feedback": "Feedback",
+    "mentions": "Mentioning people in reminders",
+    "events": "Discord events",
+    "calls": "Slack's call card",
+}
+
+
+def _on(flag: bool) -> str:
+    return "on" if flag else "off"
+
 
 class Preferences:
     def __init__(self, core: Core) -> None:
         self.core = core
 
-    def set_timezone(self, caller: Caller, zone_name: str) -> Reply:
+    async def set_timezone(self, caller: Caller, zone_name: str) -> Reply:
         zone = zone_or_none(zone_name)
         if zone is None:
             ideas = suggest_zones(zone_name) or ["Europe/Berlin", "America/New_York"]
@@ -31,21 +43,23 @@ class Preferences:
                 f"“{zone_name}” is not a time zone I know; try one like {', '.join(ideas)}.",
                 ok=False,
             )
-        workspaces.set_user_timezone(
-            self.core.db, caller.platform, caller.workspace_id, caller.user_id, zone.key
+        await workspaces.set_user_timezone(
+            self.core.store, caller.platform, caller.workspace_id, caller.user_id, zone.key
         )
         local = self.core.clock().astimezone(zone)
         return Reply(f"Your time zone is now {zone.key} (it is {local:%H:%M} there).")
 
-    def configure(self, caller: Caller, key: str | None, value: str | None) -> Reply:
-        settings = self.core.settings_for(caller.platform, caller.workspace_id)
+    async def configure(self, caller: Caller, key: str | None, value: str | None) -> Reply:
+        settings = await self.core.settings_for(caller.platform, caller.workspace_id)
         if key is None:
             return Reply(
                 f"This workspace uses {LABELS.get(settings.provider, settings.provider)}; "
                 f"meetings last {duration(settings.default_length)} by default; reminders go out "
                 f"{duration(settings.reminder)} before; feedback is "
-                f"{'on' if settings.feedback else 'off'}. Admins change these with "
-                "/meet config provider whereby | reminder 10m | length 30m | feedback on|off."
+                f"{_on(settings.feedback)}; reminders mention people: {_on(settings.mentions)}; "
+                f"Discord events: {_on(settings.events)}; Slack call cards: {_on(settings.calls)}. "
+                "Admins change these with /meet config provider whereby | reminder 10m | "
+                "length 30m | feedback|mentions|events|calls on|off."
             )
         if not caller.is_admin:
             return Reply("Only a workspace admin can change convene's settings.", ok=False)
@@ -53,10 +67,14 @@ class Preferences:
             change = self._setting_change(key.lower(), (value or "").strip())
         except ValueError as exc:
             return Reply(str(exc), ok=False)
-        workspaces.update_workspace(self.core.db, caller.platform, caller.workspace_id, **change)
+        await workspaces.update_workspace(
+            self.core.store, caller.platform, caller.workspace_id, **change
+        )
         if "reminder" in change:  # series open their links this lead before each meeting
-            series_rows.replan_workspace(self.core.db, caller.platform, caller.workspace_id)
-        return self.configure(caller, None, None)
+            await series_rows.replan_workspace(
+                self.core.store, caller.platform, caller.workspace_id
+            )
+        return await self.configure(caller, None, None)
 
     def _setting_change(self, key: str, value: str) -> dict[str, object]:
         """Validate one `/meet config` change; ValueError carries the user's sentence."""
@@ -78,11 +96,11 @@ class Preferences:
             except GrammarError as exc:
                 raise ValueError(str(exc)) from exc
             return {"reminder" if key == "reminder" else "default_length": amount}
-        if key == "feedback":
+        if key in SWITCHES:
             if value.lower() not in ("on", "off"):
-                raise ValueError("Feedback is either on or off: /meet config feedback off")
-            return {"feedback": value.lower() == "on"}
+                raise ValueError(f"{SWITCHES[key]} is either on or off: /meet config {key} off")
+            return {key: value.lower() == "on"}
         raise ValueError(
             f"“{key}” is not a setting; try /meet config provider whereby, reminder 10m, "
-            "length 30m or feedback off."
+            "length 30m, feedback off, mentions off, events off or calls off."
         )

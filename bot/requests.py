@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from bot.models import Rule
+from bot.rsvp import Answer
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,13 @@ class Help:
 
 
 @dataclass(frozen=True)
+class CalendarFeed:
+    """`/meet calendar [reset]`: my subscribable feed; reset revokes the old address."""
+
+    reset: bool = False
+
+
+@dataclass(frozen=True)
 class MoveMeeting:
     """A booked meeting to a new start (and, if given, a new length)."""
 
@@ -132,8 +140,38 @@ class ChangeSeries:
     duration: timedelta | None = None
 
 
+@dataclass(frozen=True)
+class Rsvp:
+    """Going, Maybe or Can't on a meeting (a button, or `/meet rsvp <id> yes|maybe|no`).
+
+    `answer` is a `bot.rsvp.Answer` value, or "" to withdraw. From a button it is the
+    pressed answer; pressing the answer already given withdraws it (`bot.rsvp.press`).
+    `every` asks for the same answer on every meeting of the series ("Going to all").
+    """
+
+    meeting_id: str
+    answer: str
+    every: bool = False
+    toggle: bool = False  # a button press: the same answer again withdraws it
+
+
+@dataclass(frozen=True)
+class PersonalLink:
+    """Get my link: the caller's own join link, privately, where the provider makes one."""
+
+    meeting_id: str
+
+
+@dataclass(frozen=True)
+class RemindMe:
+    """`/meet remind me <id>` or "Remind me privately": a direct message at the lead time."""
+
+    meeting_id: str
+
+
 Request = (
-    CreateMeeting
+    CalendarFeed
+    | CreateMeeting
     | CreateSeries
     | MoveMeeting
     | RenameMeeting
@@ -151,6 +189,9 @@ Request = (
     | Configure
     | OpenScheduleForm
     | Help
+    | Rsvp
+    | PersonalLink
+    | RemindMe
 )
 
 
@@ -162,6 +203,26 @@ class Button(StrEnum):
     CANCEL = "cancel"
     RATE = "rate"
     COMMENT = "comment"
+    GOING = "going"
+    MAYBE = "maybe"
+    NO = "no"
+    GOING_ALL = "going_all"  # a series' card: Going to every meeting of it
+    MY_LINK = "my_link"  # "Get my link"
+    REMIND_ME = "remind_me"  # "Remind me privately"
+
+
+ANSWER_BUTTONS = {Button.GOING: Answer.GOING, Button.MAYBE: Answer.MAYBE, Button.NO: Answer.NO}
+"""The answer each RSVP button gives."""
+
+BUTTON_LABELS = {
+    Button.GOING: "Going",
+    Button.MAYBE: "Maybe",
+    Button.NO: "Can't",
+    Button.GOING_ALL: "Going to all",
+    Button.MY_LINK: "Get my link",
+    Button.REMIND_ME: "Remind me privately",
+}
+"""What each platform writes on the card's answer buttons."""
 
 
 def button_request(button: Button, meeting_id: str, score: int | None = None) -> Request:
@@ -175,6 +236,14 @@ def button_request(button: Button, meeting_id: str, score: int | None = None) ->
             return CancelMeeting(meeting_id)
         case Button.RATE:
             return RateMeeting(meeting_id, score)
+        case Button.GOING | Button.MAYBE | Button.NO:
+            return Rsvp(meeting_id, ANSWER_BUTTONS[button].value, toggle=True)
+        case Button.GOING_ALL:
+            return Rsvp(meeting_id, Answer.GOING.value, every=True, toggle=True)
+        case Button.MY_LINK:
+            return PersonalLink(meeting_id)
+        case Button.REMIND_ME:
+            return RemindMe(meeting_id)
     raise ValueError(f"the {button} button opens a form; it makes no request by itself")
 
 

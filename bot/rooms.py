@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from bot.core import Core
 from bot.lifecycle import Lifecycle
-from bot.messages import Private, card_for
+from bot.messages import Private
 from bot.models import Meeting, MeetingStatus, Place
 from bot.ports import DeliveryError, Provider, Room, RoomSpec
 from bot.providers.errors import ProviderError
@@ -78,7 +78,7 @@ async def open_meeting(core: Core, lifecycle: Lifecycle, plan: MeetingPlan) -> O
     a failure leaves no half-written meeting behind.
     """
     provider = core.providers.get(plan.provider)
-    meeting_id = core.new_id()
+    meeting_id = await core.new_id()
     room = await provider.create_room(
         RoomSpec(
             title=plan.title,
@@ -114,12 +114,14 @@ async def open_meeting(core: Core, lifecycle: Lifecycle, plan: MeetingPlan) -> O
         created_at=core.clock(),
     )
     try:
-        meeting_rows.insert_meeting(core.db, meeting, core.box)
+        await meeting_rows.insert_meeting(core.store, meeting, core.box)
     except BaseException:
         await close_unsaved(provider, room, meeting_id)
         raise
     problem = await _post_card(core, meeting)
     lifecycle.plan(meeting)
+    posted = await core.get_meeting(meeting.id) or meeting  # with the card's reference
+    await lifecycle.tell_surface(posted, lambda surface: surface.planned(posted))
     return Opened(meeting, host_note(core, provider.label, room.host_url, room.host_note), problem)
 
 
@@ -138,13 +140,13 @@ async def _post_card(core: Core, meeting: Meeting) -> str | None:
     messenger = core.messengers.get(meeting.platform)
     if messenger is None:
         return "this platform is not connected."
-    card = card_for(meeting, core.provider_label(meeting.provider))
+    card = await core.card(meeting)
     try:
         ref = await messenger.post_card(meeting.place, card)
     except DeliveryError as exc:
         return str(exc)
     try:
-        meeting_rows.set_message_ref(core.db, meeting.id, ref)
+        await meeting_rows.set_message_ref(core.store, meeting.id, ref)
     except StorageBusy:  # the card is out; later notices then simply are not threaded
         log.warning("card of meeting %s posted but its reference not saved", meeting.id)
     return None

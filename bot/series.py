@@ -59,12 +59,12 @@ class SeriesManager:
 
     # -- commands -------------------------------------------------------------------
 
-    def create(self, caller: Caller, request: CreateSeries) -> Reply:
+    async def create(self, caller: Caller, request: CreateSeries) -> Reply:
         core = self.core
-        settings = core.settings_for(caller.platform, caller.workspace_id)
-        zone = core.zone_for(caller)
+        settings = await core.settings_for(caller.platform, caller.workspace_id)
+        zone = await core.zone_for(caller)
         series = Series(
-            id=core.new_id(),
+            id=await core.new_id(),
             platform=caller.platform,
             workspace_id=caller.workspace_id,
             channel_id=caller.channel_id,
@@ -90,18 +90,19 @@ class SeriesManager:
                 "Give an end that is still ahead.",
                 ok=False,
             )
-        series_rows.insert_series(core.db, series)
-        self.plan(series)
+        await series_rows.insert_series(core.store, series)
+        await self.plan(series)
+        lead = await self._lead(series)
         return Reply(
             f"“{series.title}” {describe_rule(series, core.clock())}; "
             f"{duration(series.length)} each (id {series.id}). {self.next_text(series, zone)} "
             "convene posts a fresh link "
-            f"{duration(self._lead(series))} before each; stop it with /meet cancel {series.id}."
+            f"{duration(lead)} before each; stop it with /meet cancel {series.id}."
         )
 
-    def list_items(self, caller: Caller, zone: ZoneInfo) -> list[ListItem]:
-        found = series_rows.channel_series(
-            self.core.db, caller.platform, caller.workspace_id, caller.channel_id
+    async def list_items(self, caller: Caller, zone: ZoneInfo) -> list[ListItem]:
+        found = await series_rows.channel_series(
+            self.core.store, caller.platform, caller.workspace_id, caller.channel_id
         )
         now = self.core.clock()
         items = []
@@ -133,8 +134,8 @@ class SeriesManager:
             return "It has ended: no meetings are left."
         return f"Next: {'; '.join(coming)}."
 
-    def find(self, caller: Caller, series_id: str) -> Series | None:
-        series = series_rows.get_series(self.core.db, series_id.strip().lower())
+    async def find(self, caller: Caller, series_id: str) -> Series | None:
+        series = await series_rows.get_series(self.core.store, series_id.strip().lower())
         if series is None or (series.platform, series.workspace_id) != (
             caller.platform,
             caller.workspace_id,
@@ -142,8 +143,8 @@ class SeriesManager:
             return None
         return series
 
-    def skip(self, caller: Caller, series_id: str, day: date | None) -> Reply:
-        series, refusal = self._owned(caller, series_id, "skip a meeting of")
+    async def skip(self, caller: Caller, series_id: str, day: date | None) -> Reply:
+        series, refusal = await self._owned(caller, series_id, "skip a meeting of")
         if series is None:
             return refusal
         now = self.core.clock()
@@ -154,20 +155,20 @@ class SeriesManager:
                 f"{_day_text(target) if target else 'the coming days'} to skip.",
                 ok=False,
             )
-        series_rows.add_skip(self.core.db, series.id, target)
-        updated = series_rows.get_series(self.core.db, series.id) or series
-        self.plan(updated)
-        zone = self.core.zone_for(caller)
+        await series_rows.add_skip(self.core.store, series.id, target)
+        updated = await series_rows.get_series(self.core.store, series.id) or series
+        await self.plan(updated)
+        zone = await self.core.zone_for(caller)
         counted = " (it still counts as one of the times)" if left(series, now) is not None else ""
         return Reply(
             f"Skipping “{series.title}” on {_day_text(target)}{counted}; "
             f"{describe_rule(updated, now)}. {self.next_text(updated, zone)}"
         )
 
-    def change(self, caller: Caller, request: ChangeSeries) -> Reply:
+    async def change(self, caller: Caller, request: ChangeSeries) -> Reply:
         """A new rule (and length) from the next occurrence on; the ones already opened
         stay as they are."""
-        series, refusal = self._owned(caller, request.series_id, "change")
+        series, refusal = await self._owned(caller, request.series_id, "change")
         if series is None:
             return refusal
         now, zone = self.core.clock(), ZoneInfo(series.tz)
@@ -182,30 +183,30 @@ class SeriesManager:
                 "give an end that is still ahead.",
                 ok=False,
             )
-        series_rows.change_rule(self.core.db, series.id, changed.rule, changed.length)
-        self.plan(changed)
+        await series_rows.change_rule(self.core.store, series.id, changed.rule, changed.length)
+        await self.plan(changed)
         return Reply(
             f"“{series.title}” is now {describe_rule(changed, now)}; "
             f"{duration(changed.length)} each. "
-            f"{self.next_text(changed, self.core.zone_for(caller))}"
+            f"{self.next_text(changed, await self.core.zone_for(caller))}"
         )
 
-    def pause(self, caller: Caller, series_id: str) -> Reply:
-        series, refusal = self._owned(caller, series_id, "pause")
+    async def pause(self, caller: Caller, series_id: str) -> Reply:
+        series, refusal = await self._owned(caller, series_id, "pause")
         if series is None:
             return refusal
-        series_rows.set_series_status(self.core.db, series.id, SeriesStatus.PAUSED)
+        await series_rows.set_series_status(self.core.store, series.id, SeriesStatus.PAUSED)
         self.forget(series.id)
         return Reply(f"Paused “{series.title}”; /meet resume {series.id} starts it again.")
 
-    def resume(self, caller: Caller, series_id: str) -> Reply:
-        series, refusal = self._owned(caller, series_id, "resume")
+    async def resume(self, caller: Caller, series_id: str) -> Reply:
+        series, refusal = await self._owned(caller, series_id, "resume")
         if series is None:
             return refusal
-        series_rows.set_series_status(self.core.db, series.id, SeriesStatus.ACTIVE)
-        resumed = series_rows.get_series(self.core.db, series.id) or series
-        self.plan(resumed)
-        zone = self.core.zone_for(caller)
+        await series_rows.set_series_status(self.core.store, series.id, SeriesStatus.ACTIVE)
+        resumed = await series_rows.get_series(self.core.store, series.id) or series
+        await self.plan(resumed)
+        zone = await self.core.zone_for(caller)
         now = self.core.clock()
         return Reply(
             f"Resumed “{series.title}”, {describe_rule(resumed, now)}. "
@@ -213,18 +214,22 @@ class SeriesManager:
         )
 
     async def cancel(self, caller: Caller, series_id: str) -> Reply:
-        series, refusal = self._owned(caller, series_id, "cancel")
+        series, refusal = await self._owned(caller, series_id, "cancel")
         if series is None:
             return refusal
-        series_rows.set_series_status(self.core.db, series.id, SeriesStatus.CANCELLED)
+        await series_rows.set_series_status(self.core.store, series.id, SeriesStatus.CANCELLED)
         self.forget(series.id)
-        for meeting in meeting_rows.series_meetings(self.core.db, series.id, self.core.box):
+        for meeting in await meeting_rows.series_meetings(
+            self.core.store, series.id, self.core.box
+        ):
             if meeting.status is MeetingStatus.SCHEDULED:
                 await self.lifecycle.close(meeting, MeetingStatus.CANCELLED)
         return Reply(f"Cancelled the series “{series.title}”; no more links will be posted.")
 
-    def _owned(self, caller: Caller, series_id: str, verb: str) -> tuple[Series | None, Reply]:
-        series = self.find(caller, series_id)
+    async def _owned(
+        self, caller: Caller, series_id: str, verb: str
+    ) -> tuple[Series | None, Reply]:
+        series = await self.find(caller, series_id)
         if series is None or series.status is SeriesStatus.CANCELLED:
             return None, Reply(
                 f"I can't find a series “{series_id}” here; /meet list shows the ids.", ok=False
@@ -247,66 +252,66 @@ class SeriesManager:
         """Timers for the series whose stored next opening comes by `until` (or has
         passed: those fire at once), ids and times only, a page at a time."""
         after = ("", "")
-        while rows := series_rows.opening_series(self.core.db, until, after, PAGE):
+        while rows := await series_rows.opening_series(self.core.store, until, after, PAGE):
             for opens, series_id in rows:
                 self.lifecycle.timers.at(_job_id(series_id), from_text(opens), self.fire, series_id)
             after = rows[-1]
             await asyncio.sleep(0)  # let acks and timers in between pages
 
-    def plan(self, series: Series) -> None:
+    async def plan(self, series: Series) -> None:
         """Store when the sweep must next look at the series (`_next_open`), and give it a
         timer for its next opening if that comes within the lifecycle's horizon (later
         ones get theirs from `plan_window`)."""
         if series.status is not SeriesStatus.ACTIVE:
             return
-        lead = self._lead(series)
-        opens, upcoming = self._next_open(series, lead)
+        lead = await self._lead(series)
+        opens, upcoming = await self._next_open(series, lead)
         if upcoming is not None and upcoming <= self.core.clock() + HORIZON:
             self.lifecycle.timers.at(_job_id(series.id), upcoming, self.fire, series.id)
-        series_rows.set_next_open(self.core.db, [(series.id, opens)])
+        await series_rows.set_next_open(self.core.store, [(series.id, opens)])
 
     def forget(self, series_id: str) -> None:
         self.lifecycle.timers.cancel(_job_id(series_id))
 
     async def fire(self, series_id: str) -> None:
-        series = series_rows.get_series(self.core.db, series_id)
+        series = await series_rows.get_series(self.core.store, series_id)
         if series is not None and series.status is SeriesStatus.ACTIVE:
-            await self._open_due(series, self._lead(series))
-            self.plan(series)
+            await self._open_due(series, await self._lead(series))
+            await self.plan(series)
 
     async def sweep(self) -> None:
         """Open what is due, reading only the series whose stored next opening has come
         (or was never worked out), a page at a time, yielding the loop between pages;
         each is then given its next opening time."""
         leads: dict[tuple[str, str], timedelta] = {}  # settings read once per workspace
-        db = self.core.db
+        store = self.core.store
 
         async def handle(ids: list[str]) -> None:
             opens: list[tuple[str, datetime | None]] = []
             for series_id in ids:
-                series = series_rows.get_series(db, series_id)
+                series = await series_rows.get_series(store, series_id)
                 if series is None or series.status is not SeriesStatus.ACTIVE:
                     continue
                 key = (series.platform, series.workspace_id)
                 if key not in leads:
-                    leads[key] = self._lead(series)
+                    leads[key] = await self._lead(series)
                 await self._open_due(series, leads[key])
                 await asyncio.sleep(0)  # opening a room may not have yielded at all
-                opens.append((series.id, self._next_open(series, leads[key])[0]))
-            series_rows.set_next_open(db, opens)
+                opens.append((series.id, (await self._next_open(series, leads[key]))[0]))
+            await series_rows.set_next_open(store, opens)
             await asyncio.sleep(0)  # let acks and timers in between pages
 
         unplanned: str | None = None
-        while page := series_rows.unplanned_series(db, unplanned, PAGE):
+        while page := await series_rows.unplanned_series(store, unplanned, PAGE):
             await handle(page)
             unplanned = page[-1]
         now = self.core.clock()
         after = ("", "")
-        while rows := series_rows.opening_series(db, now, after, PAGE):
+        while rows := await series_rows.opening_series(store, now, after, PAGE):
             await handle([series_id for _, series_id in rows])
             after = rows[-1]
 
-    def _next_open(
+    async def _next_open(
         self, series: Series, lead: timedelta
     ) -> tuple[datetime | None, datetime | None]:
         """(when the sweep must next look at this series, when its next occurrence opens).
@@ -321,7 +326,7 @@ class SeriesManager:
                 return pending or start - lead, start - lead
             if pending is None and now < start + series.length:  # not over: still to open?
                 subject = f"{series.id}@{day.isoformat()}"
-                if deliveries.outcome(self.core.db, subject, Kind.OCCURRENCE) is None:
+                if await deliveries.outcome(self.core.store, subject, Kind.OCCURRENCE) is None:
                     pending = start - lead
         return pending, None
 
@@ -390,8 +395,8 @@ class SeriesManager:
         notice = Notice(NoticeKind.FAILURE, series.id, series.title, text, start=start)
         await messenger.post_notice(Place(series.workspace_id, series.channel_id), notice, None)
 
-    def _lead(self, series: Series) -> timedelta:
-        reminder = self.core.settings_for(series.platform, series.workspace_id).reminder
+    async def _lead(self, series: Series) -> timedelta:
+        reminder = (await self.core.settings_for(series.platform, series.workspace_id)).reminder
         return max(reminder, MIN_LEAD)
 
 

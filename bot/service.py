@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import grammar
+from bot.calendars import Calendars
 from bot.changes import MeetingChanges
 from bot.core import Core
 from bot.feedback import FeedbackManager
@@ -22,11 +23,13 @@ from bot.help import HELP
 from bot.lifecycle import Lifecycle
 from bot.messages import ListItem, Private, Reply, meeting_not_found
 from bot.models import Caller, MeetingStatus, Place
+from bot.observability import COMMANDS, log_context
 from bot.preferences import Preferences
 from bot.providers import ProviderNotConfigured
 from bot.providers.errors import ProviderError
 from bot.providers.webhooks import ProviderEvent
 from bot.requests import (
+    CalendarFeed,
     CancelMeeting,
     ChangeSeries,
     Configure,
@@ -50,6 +53,7 @@ from bot.requests import (
 )
 from bot.rooms import MeetingPlan, host_note, meeting_title, open_meeting
 from bot.series import SeriesManager
+from bot.surfaces import PlatformState
 from bot.timefmt import when
 from storage import meetings as meeting_rows
 from storage import platform_state
@@ -70,6 +74,7 @@ class MeetingService:
         self.feedback = FeedbackManager(core, lifecycle)
         self.changes = MeetingChanges(core, lifecycle)
         self.preferences = Preferences(core)
+        self.calendars = Calendars(core)
         lifecycle.sweeps.append(self._forget_old_requests)
 
     async def start(self) -> None:
@@ -83,102 +88,120 @@ class MeetingService:
         """The service's clock: adapters read time here, never from the machine."""
         return self.core.clock()
 
-    def zone_for(self, caller: Caller) -> ZoneInfo:
+    async def zone_for(self, caller: Caller) -> ZoneInfo:
         """The zone the caller's times are read and shown in."""
-        return self.core.zone_for(caller)
+        return await self.core.zone_for(caller)
 
-    def meeting_title(self, caller: Caller, meeting_id: str) -> str | None:
+    async def meeting_title(self, caller: Caller, meeting_id: str) -> str | None:
         """The title of a meeting of the caller's workspace, or None (e.g. to label a form)."""
-        meeting = self.core.find_meeting(caller, meeting_id)
+        meeting = await self.core.find_meeting(caller, meeting_id)
         return meeting.title if meeting else None
 
-    def meeting_slot(
+    async def meeting_slot(
         self, caller: Caller, meeting_id: str
     ) -> tuple[str, datetime, datetime] | None:
         """(title, start, end) of a meeting the caller may change, to fill an edit form;
         None for meetings of other channels or that have started."""
-        meeting = self.core.find_meeting(caller, meeting_id)
+        meeting = await self.core.find_meeting(caller, meeting_id)
         if meeting is None or meeting.channel_id != caller.channel_id:
             return None
         if meeting.status is not MeetingStatus.SCHEDULED:
             return None
         return meeting.title, meeting.start, meeting.end
 
-    def meeting_place(self, platform: str, meeting_id: str) -> Place | None:
+    async def meeting_place(self, platform: str, meeting_id: str) -> Place | None:
         """Where a meeting of this platform lives, for answers that arrive outside its
         channel (a direct message has no workspace of its own)."""
-        meeting = self.core.get_meeting(meeting_id)
+        meeting = await self.core.get_meeting(meeting_id)
         if meeting is None or meeting.platform != platform:
             return None
         return meeting.place
 
-    def invitees(self, meeting_id: str) -> tuple[str, ...]:
-        meeting = self.core.get_meeting(meeting_id)
+    async def invitees(self, meeting_id: str) -> tuple[str, ...]:
+        meeting = await self.core.get_meeting(meeting_id)
         return meeting.invitees if meeting else ()
 
-    def organized_by(self, caller: Caller, limit: int = 100) -> list[tuple[str, str]]:
+    async def organized_by(self, caller: Caller, limit: int = 100) -> list[tuple[str, str]]:
         """(id, title) of the caller's open meetings in this workspace, soonest first."""
-        return meeting_rows.open_meetings_of(
-            self.core.db, caller.platform, caller.workspace_id, caller.user_id, limit
+        return await meeting_rows.open_meetings_of(
+            self.core.store, caller.platform, caller.workspace_id, caller.user_id, limit
         )
 
-    def first_time(self, key: str) -> bool:
+    async def first_time(self, key: str) -> bool:
         """True the first time a verified inbound request's key is seen, by any replica.
 
         A database too busy to say counts as first: the command then meets the same
         busy database and is refused, so nothing is done twice."""
         try:
-            return self.core.claims.record_once(key, Kind.INBOUND_REQUEST)
+            return await self.core.claims.record_once(key, Kind.INBOUND_REQUEST)
         except StorageBusy:
             return True
 
     async def _forget_old_requests(self) -> None:
         """Replay keys are needed only while their signature could still be accepted."""
         with contextlib.suppress(StorageBusy):  # next sweep, then
-            self.core.claims.forget_before(Kind.INBOUND_REQUEST, REPLAY_MEMORY)
+            await self.core.claims.forget_before(Kind.INBOUND_REQUEST, REPLAY_MEMORY)
 
-    def platform_state(self, platform: str, key: str) -> str | None:
+    async def switched_on(self, platform: str, workspace_id: str, switch: str) -> bool:
+        """An on/off workspace setting (`mentions`, `events`, `calls`): /meet config."""
+        settings = await self.core.settings_for(platform, workspace_id)
+        return bool(getattr(settings, switch))
+
+    def surface_state(self, platform: str) -> PlatformState:
+        """Where a platform's native surface keeps its object ids (shared by replicas)."""
+        return PlatformState(platform, self.platform_state, self.set_platform_state)
+
+    async def platform_state(self, platform: str, key: str) -> str | None:
         """A platform adapter's own small bookkeeping (e.g. a synced command tree's hash)."""
-        return platform_state.get(self.core.db, platform, key)
+        return await platform_state.get(self.core.store, platform, key)
 
-    def set_platform_state(self, platform: str, key: str, value: str) -> None:
-        platform_state.put(self.core.db, platform, key, value)
+    async def set_platform_state(self, platform: str, key: str, value: str) -> None:
+        await platform_state.put(self.core.store, platform, key, value)
 
     # -- commands -----------------------------------------------------------------------------
 
     async def run_text(self, caller: Caller, text: str) -> Reply:
         """Parse `/meet` text in the caller's zone and carry it out."""
         try:
-            request = grammar.parse(text, now=self.core.clock(), tz=self.core.zone_for(caller))
+            request = grammar.parse(
+                text, now=self.core.clock(), tz=await self.core.zone_for(caller)
+            )
         except GrammarError as exc:
             return Reply(str(exc), ok=False)
         return await self.handle(caller, request)
 
     async def handle(self, caller: Caller, request: Request) -> Reply:
+        outcome = "error"
         try:
-            return await self._dispatch(caller, request)
+            with self.core.inflight.track(), log_context(platform=caller.platform):
+                reply = await self._dispatch(caller, request)
+            outcome = "ok" if reply.ok else "refused"
+            return reply
         except (StorageBusy, GrammarError) as exc:
             log.info("command %s refused: %s", type(request).__name__, exc)
+            outcome = "refused"
             return Reply(str(exc), ok=False)
         except Exception:
             log.exception("command %s failed", type(request).__name__)
             return Reply(OOPS, ok=False)
+        finally:
+            COMMANDS.labels(caller.platform, outcome).inc()
 
     async def _dispatch(self, caller: Caller, request: Request) -> Reply:
         match request:
             case CreateMeeting():
                 return await self.create(caller, request)
             case ListMeetings():
-                return self.list(caller)
+                return await self.list(caller)
             case EndMeeting(meeting_id):
                 return await self.close(caller, meeting_id, MeetingStatus.ENDED)
-            case CancelMeeting(meeting_id) if self.series.find(caller, meeting_id):
+            case CancelMeeting(meeting_id) if await self.series.find(caller, meeting_id):
                 return await self.series.cancel(caller, meeting_id)
             case CancelMeeting(meeting_id):
                 return await self.close(caller, meeting_id, MeetingStatus.CANCELLED)
             case CreateSeries():
-                return self.series.create(caller, request)
-            case MoveMeeting(meeting_id) | RenameMeeting(meeting_id) if self.series.find(
+                return await self.series.create(caller, request)
+            case MoveMeeting(meeting_id) | RenameMeeting(meeting_id) if await self.series.find(
                 caller, meeting_id
             ):
                 return Reply(
@@ -192,23 +215,25 @@ class MeetingService:
             case RenameMeeting(meeting_id, title):
                 return await self.changes.rename(caller, meeting_id, title)
             case ChangeSeries():
-                return self.series.change(caller, request)
+                return await self.series.change(caller, request)
             case SkipOccurrence(series_id, day):
-                return self.series.skip(caller, series_id, day)
+                return await self.series.skip(caller, series_id, day)
             case PauseSeries(series_id):
-                return self.series.pause(caller, series_id)
+                return await self.series.pause(caller, series_id)
             case ResumeSeries(series_id):
-                return self.series.resume(caller, series_id)
+                return await self.series.resume(caller, series_id)
             case RateMeeting():
                 return await self.feedback.rate(caller, request)
             case FeedbackSummary(meeting_id):
-                return self.feedback.summary(caller, meeting_id)
+                return await self.feedback.summary(caller, meeting_id)
             case ResendHost(meeting_id):
-                return self.host(caller, meeting_id)
+                return await self.host(caller, meeting_id)
             case SetTimezone(zone):
-                return self.preferences.set_timezone(caller, zone)
+                return await self.preferences.set_timezone(caller, zone)
             case Configure(key, value):
-                return self.preferences.configure(caller, key, value)
+                return await self.preferences.configure(caller, key, value)
+            case CalendarFeed(reset):
+                return await self.calendars.feed_reply(caller, reset)
             case Help():
                 return Reply(HELP, offer_form=True)
             case OpenScheduleForm():
@@ -227,7 +252,7 @@ class MeetingService:
 
     async def create(self, caller: Caller, request: CreateMeeting) -> Reply:
         core = self.core
-        settings = core.settings_for(caller.platform, caller.workspace_id)
+        settings = await core.settings_for(caller.platform, caller.workspace_id)
         instant = request.start is None
         start = request.start or core.clock()
         end = start + (request.duration or settings.default_length)
@@ -250,7 +275,7 @@ class MeetingService:
         except ProviderError as exc:
             return Reply(str(exc), ok=False)
         meeting = opened.meeting
-        zone = core.zone_for(caller)
+        zone = await core.zone_for(caller)
         text = f"“{meeting.title}” is set for {when(start, end, zone)} (id {meeting.id})."
         if request.note:
             text += f" {request.note}"
@@ -265,17 +290,17 @@ class MeetingService:
 
     # -- reading ----------------------------------------------------------------------
 
-    def list(self, caller: Caller) -> Reply:
-        zone = self.core.zone_for(caller)
-        found = meeting_rows.channel_meetings(
-            self.core.db,
+    async def list(self, caller: Caller) -> Reply:
+        zone = await self.core.zone_for(caller)
+        found = await meeting_rows.channel_meetings(
+            self.core.store,
             caller.platform,
             caller.workspace_id,
             caller.channel_id,
             self.core.clock(),
             self.core.box,
         )
-        series = self.series.list_items(caller, zone)
+        series = await self.series.list_items(caller, zone)
         if not found and not series:
             return Reply(
                 "No upcoming meetings in this channel. Start one with /meet, or schedule one "
@@ -296,8 +321,8 @@ class MeetingService:
         items = tuple(meetings + series)
         return Reply(f"Meetings in this channel ({len(items)}):", items=items)
 
-    def host(self, caller: Caller, meeting_id: str) -> Reply:
-        meeting = self.core.find_meeting(caller, meeting_id)
+    async def host(self, caller: Caller, meeting_id: str) -> Reply:
+        meeting = await self.core.find_meeting(caller, meeting_id)
         if meeting is None:
             return meeting_not_found(meeting_id)
         if meeting.organizer_id != caller.user_id:
@@ -335,7 +360,7 @@ class MeetingService:
 
     async def close(self, caller: Caller, meeting_id: str, status: MeetingStatus) -> Reply:
         verb = "end" if status is MeetingStatus.ENDED else "cancel"
-        meeting = self.core.find_meeting(caller, meeting_id)
+        meeting = await self.core.find_meeting(caller, meeting_id)
         if meeting is None:
             return meeting_not_found(meeting_id)
         if caller.user_id != meeting.organizer_id and not caller.is_admin:
@@ -362,16 +387,20 @@ class MeetingService:
         Events are matched by the meeting's current room, so a room the meeting no
         longer uses cannot end it."""
         core = self.core
-        if event.event_id and not core.claims.record_once(
+        if event.event_id and not await core.claims.record_once(
             f"{event.provider}:{event.event_id}", Kind.WEBHOOK
         ):
             return
-        meeting = meeting_rows.find_by_room(core.db, event.provider, event.room_id, core.box)
+        meeting = await meeting_rows.find_by_room(
+            core.store, event.provider, event.room_id, core.box
+        )
         if meeting is None:
             log.info("%s event for a room convene does not know; ignored", event.provider)
             return
         if event.kind == "joined" and event.participant:
-            meeting_rows.record_attendance(core.db, meeting.id, event.participant, core.clock())
+            await meeting_rows.record_attendance(
+                core.store, meeting.id, event.participant, core.clock()
+            )
         elif event.kind == "ended" and meeting.status.is_open:
             if core.clock() < meeting.start:
                 log.info(

@@ -18,6 +18,7 @@ from bot import timeparse as tp
 from bot import timewords as tw
 from bot.models import ID_ALPHABET, ID_LENGTH
 from bot.requests import (
+    CalendarFeed,
     CancelMeeting,
     ChangeSeries,
     Configure,
@@ -40,7 +41,7 @@ from bot.requests import (
 )
 
 _QUOTES = "\"“”„«»'"
-_CONFIG_KEYS = ("provider", "reminder", "length", "feedback")
+_CONFIG_KEYS = ("provider", "reminder", "length", "feedback", "mentions", "events", "calls")
 
 _SINGLE: dict[str, Callable[[], Request]] = {
     "schedule": OpenScheduleForm,
@@ -97,12 +98,14 @@ def read(words: Sequence[str], ctx: tp.Ctx) -> Request | None:
             raise ctx.fail('"tz" needs a time zone name.', "tz")
         if n == 2:
             return SetTimezone(_zone(words[1], ctx))
+    if head == "calendar" and (n == 1 or (n == 2 and words[1].lower() == "reset")):
+        return CalendarFeed(reset=n == 2)
     if head == "config":
         key = words[1].lower() if n > 1 else ""
         if n == 1:
             return Configure()
         if key in _CONFIG_KEYS and n == 2:
-            value = {"provider": "jitsi", "feedback": "on"}.get(key, "10m")
+            value = {"provider": "jitsi", "reminder": "10m", "length": "30m"}.get(key, "on")
             raise ctx.fail(f'"config {key}" needs a value.', example=f"/meet config {key} {value}")
         if key in _CONFIG_KEYS and n == 3:
             return Configure(key, words[2])

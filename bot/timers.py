@@ -24,6 +24,7 @@ from typing import Any
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.observability import TIMERS_PLANNED
 from bot.ports import Clock
 
 Job = Callable[..., Awaitable[object]]
@@ -53,6 +54,7 @@ class Timers:
             replace_existing=True,
             misfire_grace_time=None,  # never drop a late job: the job decides what late means
         )
+        TIMERS_PLANNED.inc()
 
     def every(self, job_id: str, period: timedelta, job: Job) -> None:
         """Run `job()` every `period`; one at a time, missed runs coalesced into one."""

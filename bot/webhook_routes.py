@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.inbound_limits import RefusalLog, Refused, read_body, refusal
+from bot.observability import WEBHOOK_VERIFICATIONS_FAILED
 from bot.ports import Clock
 from bot.providers.webhooks import (
     ProviderEvent,
@@ -53,9 +54,11 @@ def add_webhook_routes(
                 event = verify(secret, request, body)
             except Refused as refused:
                 return _refuse(refusals, refused.status, f"{provider} webhook: {refused.reason}")
+            except WebhookMalformed as exc:  # verified, but not a bounded JSON object
+                return _refuse(refusals, 400, str(exc))
             except WebhookRejected as exc:
-                status = 400 if isinstance(exc, WebhookMalformed) else 401
-                return _refuse(refusals, status, str(exc))
+                WEBHOOK_VERIFICATIONS_FAILED.labels(source=provider.lower()).inc()
+                return _refuse(refusals, 401, str(exc))
             if event is not None:
                 await sink(event)
             return web.json_response({"ok": True})

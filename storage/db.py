@@ -1,7 +1,7 @@
-"""Opening the database: pragmas, migrations, and write transactions.
+"""Opening the SQLite database: pragmas, migrations, and the errors both engines raise.
 
-Every write goes through `write(db)`, which opens the transaction with
-BEGIN IMMEDIATE: a deferred transaction that reads and then writes can fail
+Every SQLite write transaction opens with BEGIN IMMEDIATE (storage.engine's
+SqliteStore): a deferred transaction that reads and then writes can fail
 with "database is locked" whatever busy_timeout says, because SQLite cannot
 upgrade its read lock while another writer waits.
 
@@ -17,8 +17,6 @@ nothing is being served yet.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,9 +66,15 @@ def _prove_writable(db: Database) -> None:
     """Fail at start, not at the first meeting, when the file cannot be written
     (read-only, or another program holds the write lock): rewrite the schema
     version in place, which changes nothing."""
-    with write(db):
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        db.execute(f"PRAGMA user_version = {int(version)}")
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        conn.execute(f"PRAGMA user_version = {int(version)}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _refuse_foreign(db: Database, label: str) -> None:
@@ -96,39 +100,12 @@ def _explain(label: str, exc: sqlite3.DatabaseError) -> str:
     return f"convene cannot use {label}: {exc}."
 
 
-@contextmanager
-def write(db: Database) -> Iterator[Database]:
-    """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
-
-    Raises StorageBusy, with nothing written, when the lock is not free within
-    BUSY_TIMEOUT_MS or the disk refuses the write."""
-    conn = db.conn
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        raise _busy(exc) from exc
-    try:
-        yield db
-    except BaseException as exc:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
-            raise _busy(exc) from exc
-        raise
-    try:
-        conn.execute("COMMIT")
-    except sqlite3.OperationalError as exc:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise _busy(exc) from exc
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
+def is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return any(word in text for word in ("locked", "busy", "full", "disk i/o"))
 
 
-def _busy(exc: sqlite3.OperationalError) -> StorageBusy:
+def busy_error(exc: sqlite3.OperationalError) -> StorageBusy:
     if "full" in str(exc).lower():
         return StorageBusy(
             "convene's database is full, so nothing was saved; ask an admin to free disk space."

@@ -4,74 +4,71 @@ opened on the way out, so plaintext host links exist only in memory."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.models import Meeting, MeetingStatus
-from storage.db import from_text, to_text, write
+from storage.db import from_text, to_text
+from storage.engine import Row, Store
 from storage.secrets import SecretBox
 
 OPEN = (MeetingStatus.SCHEDULED.value, MeetingStatus.ACTIVE.value)
 
 
-def insert_meeting(db: Database, meeting: Meeting, box: SecretBox) -> None:
-    with write(db):
-        db.execute(
-            """INSERT INTO meetings (id, platform, workspace_id, channel_id, organizer_id, title,
-                start_at, end_at, provider, room_id, join_url, host_url_sealed, status, remind_s,
-                instant, feedback, invitees, message_ref, series_id, created_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            [
-                meeting.id,
-                meeting.platform,
-                meeting.workspace_id,
-                meeting.channel_id,
-                meeting.organizer_id,
-                meeting.title,
-                to_text(meeting.start),
-                to_text(meeting.end),
-                meeting.provider,
-                meeting.room_id,
-                meeting.join_url,
-                box.seal(meeting.host_url),
-                meeting.status.value,
-                int(meeting.remind.total_seconds()),
-                int(meeting.instant),
-                int(meeting.feedback),
-                json.dumps(list(meeting.invitees)),
-                meeting.message_ref,
-                meeting.series_id,
-                to_text(meeting.created_at or meeting.start),
-            ],
-        )
-
-
-def id_taken(db: Database, candidate: str) -> bool:
-    """Meetings and series share one id space, so `/meet cancel <id>` is never ambiguous."""
-    sql = "SELECT 1 FROM meetings WHERE id = ? UNION ALL SELECT 1 FROM series WHERE id = ?"
-    return db.execute(sql, [candidate, candidate]).fetchone() is not None
-
-
-def get_meeting(db: Database, meeting_id: str, box: SecretBox) -> Meeting | None:
-    rows = list(db.query("SELECT * FROM meetings WHERE id = ?", [meeting_id]))
-    return _meeting(rows[0], box) if rows else None
-
-
-def find_by_room(db: Database, provider: str, room_id: str, box: SecretBox) -> Meeting | None:
-    rows = list(
-        db.query("SELECT * FROM meetings WHERE provider = ? AND room_id = ?", [provider, room_id])
+async def insert_meeting(store: Store, meeting: Meeting, box: SecretBox) -> None:
+    await store.run(
+        """INSERT INTO meetings (id, platform, workspace_id, channel_id, organizer_id, title,
+            start_at, end_at, provider, room_id, join_url, host_url_sealed, status, remind_s,
+            instant, feedback, invitees, message_ref, series_id, created_at)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+        [
+            meeting.id,
+            meeting.platform,
+            meeting.workspace_id,
+            meeting.channel_id,
+            meeting.organizer_id,
+            meeting.title,
+            to_text(meeting.start),
+            to_text(meeting.end),
+            meeting.provider,
+            meeting.room_id,
+            meeting.join_url,
+            box.seal(meeting.host_url),
+            meeting.status.value,
+            int(meeting.remind.total_seconds()),
+            int(meeting.instant),
+            int(meeting.feedback),
+            json.dumps(list(meeting.invitees)),
+            meeting.message_ref,
+            meeting.series_id,
+            to_text(meeting.created_at or meeting.start),
+        ],
     )
-    return _meeting(rows[0], box) if rows else None
 
 
-def channel_meetings(
-    db: Database, platform: str, workspace_id: str, channel_id: str, now: datetime, box: SecretBox
+async def id_taken(store: Store, candidate: str) -> bool:
+    """Meetings and series share one id space, so `/meet cancel <id>` is never ambiguous."""
+    sql = "SELECT 1 AS taken FROM meetings WHERE id = ? UNION ALL SELECT 1 FROM series WHERE id = ?"
+    return await store.one(sql, [candidate, candidate]) is not None
+
+
+async def get_meeting(store: Store, meeting_id: str, box: SecretBox) -> Meeting | None:
+    row = await store.one("SELECT * FROM meetings WHERE id = ?", [meeting_id])
+    return _meeting(row, box) if row else None
+
+
+async def find_by_room(store: Store, provider: str, room_id: str, box: SecretBox) -> Meeting | None:
+    row = await store.one(
+        "SELECT * FROM meetings WHERE provider = ? AND room_id = ?", [provider, room_id]
+    )
+    return _meeting(row, box) if row else None
+
+
+async def channel_meetings(
+    store: Store, platform: str, workspace_id: str, channel_id: str, now: datetime, box: SecretBox
 ) -> list[Meeting]:
     """Upcoming and running meetings of one channel, soonest first."""
-    rows = db.query(
+    rows = await store.all(
         """SELECT * FROM meetings
            WHERE platform = ? AND workspace_id = ? AND channel_id = ?
              AND status IN (?, ?) AND end_at > ?
@@ -81,27 +78,26 @@ def channel_meetings(
     return [_meeting(row, box) for row in rows]
 
 
-def series_meetings(db: Database, series_id: str, box: SecretBox) -> list[Meeting]:
+async def series_meetings(store: Store, series_id: str, box: SecretBox) -> list[Meeting]:
     """The open meetings of one series (uses the meetings_series index)."""
-    rows = db.query(
+    rows = await store.all(
         "SELECT * FROM meetings WHERE series_id = ? AND status IN (?, ?)", [series_id, *OPEN]
     )
     return [_meeting(row, box) for row in rows]
 
 
-def open_meetings_due(
-    db: Database, now: datetime, horizon: timedelta, box: SecretBox
-) -> Iterator[Meeting]:
+async def open_meetings_due(
+    store: Store, now: datetime, horizon: timedelta, box: SecretBox
+) -> list[Meeting]:
     """Open meetings whose earliest event (reminder ≤ 24 h before start) may be due by `now`.
 
     Full rows, host links opened: for tools and tests. The sweep and the horizon
     re-plan read `due_events` instead, which reads ids only."""
-    rows = db.query(
+    rows = await store.all(
         "SELECT * FROM meetings WHERE status IN (?, ?) AND start_at <= ? ORDER BY start_at",
         [*OPEN, to_text(now + horizon)],
     )
-    for row in rows:
-        yield _meeting(row, box)
+    return [_meeting(row, box) for row in rows]
 
 
 # The column each event is due by (m007 indexes each over open meetings only); the
@@ -116,8 +112,8 @@ Cursor = tuple[str, str]  # (due text, meeting id) of the last row of the page b
 FIRST: Cursor = ("", "")
 
 
-def due_events(
-    db: Database, kind: str, until: datetime, after: Cursor = FIRST, limit: int = 200
+async def due_events(
+    store: Store, kind: str, until: datetime, after: Cursor = FIRST, limit: int = 200
 ) -> list[Cursor]:
     """One page of (due, meeting id) for open meetings whose `kind` event ("reminder",
     "start" or "end") is due by `until` and not yet delivered, by due time.
@@ -125,50 +121,51 @@ def due_events(
     Ids only, from an index over open meetings: the cost is what is due, not how many
     meetings are pending. Pass the last row back as `after` for the next page."""
     index, column, extra = _EVENT_RANGES[kind]
-    sql = f"""SELECT m.{column}, m.id FROM meetings m INDEXED BY {index}
+    sql = f"""SELECT m.{column} AS due, m.id AS id FROM meetings m{store.index_hint(index)}
               WHERE m.status IN ('scheduled', 'active') AND m.{column} <= ?
                 AND (m.{column}, m.id) > (?, ?){extra}
                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subject = m.id
                                 AND d.kind = ? AND d.done_at IS NOT NULL)
               ORDER BY m.{column}, m.id LIMIT ?"""  # noqa: S608 (names from the table above)
-    rows = db.execute(sql, [to_text(until), *after, kind, limit]).fetchall()
-    return [(str(row[0]), str(row[1])) for row in rows]
+    rows = await store.all(sql, [to_text(until), *after, kind, limit])
+    return [(str(row["due"]), str(row["id"])) for row in rows]
 
 
-def open_meetings_of(
-    db: Database, platform: str, workspace_id: str, user_id: str, limit: int
+async def open_meetings_of(
+    store: Store, platform: str, workspace_id: str, user_id: str, limit: int
 ) -> list[tuple[str, str]]:
     """(id, title) of the open meetings a person organizes in one workspace, soonest first.
 
     Only ids and titles are read: pickers and autocomplete never need links."""
-    rows = db.execute(
+    rows = await store.all(
         """SELECT id, title FROM meetings
            WHERE platform = ? AND workspace_id = ? AND organizer_id = ? AND status IN (?, ?)
            ORDER BY start_at LIMIT ?""",
         [platform, workspace_id, user_id, *OPEN, limit],
-    ).fetchall()
-    return [(str(row[0]), str(row[1])) for row in rows]
+    )
+    return [(str(row["id"]), str(row["title"])) for row in rows]
 
 
-def set_status(
-    db: Database, meeting_id: str, status: MeetingStatus, only_if_open: bool = True
+async def set_status(
+    store: Store, meeting_id: str, status: MeetingStatus, only_if_open: bool = True
 ) -> bool:
     """Move a meeting to `status`; False if it was no longer open (someone else won)."""
-    with write(db):
-        sql = "UPDATE meetings SET status = ? WHERE id = ?"
-        params: list[Any] = [status.value, meeting_id]
-        if only_if_open:
-            sql += " AND status IN (?, ?)"
-            params += list(OPEN)
-        return db.execute(sql, params).rowcount == 1
+    sql = "UPDATE meetings SET status = ? WHERE id = ?"
+    params: list[Any] = [status.value, meeting_id]
+    if only_if_open:
+        sql += " AND status IN (?, ?)"
+        params += list(OPEN)
+    return await store.run(sql, params) == 1
 
 
-def move_meeting(db: Database, meeting: Meeting, box: SecretBox, forget: tuple[str, ...]) -> bool:
+async def move_meeting(
+    store: Store, meeting: Meeting, box: SecretBox, forget: tuple[str, ...]
+) -> bool:
     """Give an open meeting its new times and room, and forget the deliveries the old
     times had made (a reminder already sent must go out again for the new time), in
     one transaction. False if the meeting was closed meanwhile."""
-    with write(db):
-        changed = db.execute(
+    async with store.transaction() as tx:
+        changed = await tx.run(
             """UPDATE meetings SET start_at = ?, end_at = ?, remind_s = ?, room_id = ?,
                    join_url = ?, host_url_sealed = ?, status = ?
                WHERE id = ? AND status IN (?, ?)""",
@@ -183,42 +180,41 @@ def move_meeting(db: Database, meeting: Meeting, box: SecretBox, forget: tuple[s
                 meeting.id,
                 *OPEN,
             ],
-        ).rowcount
-        if changed:
+        )
+        if changed and forget:
             marks = ",".join("?" * len(forget))
-            db.execute(
+            await tx.run(
                 f"DELETE FROM deliveries WHERE subject = ? AND kind IN ({marks})",  # noqa: S608
                 [meeting.id, *forget],
             )
         return changed == 1
 
 
-def rename_meeting(db: Database, meeting_id: str, title: str) -> None:
-    with write(db):
-        db.execute("UPDATE meetings SET title = ? WHERE id = ?", [title, meeting_id])
+async def rename_meeting(store: Store, meeting_id: str, title: str) -> None:
+    await store.run("UPDATE meetings SET title = ? WHERE id = ?", [title, meeting_id])
 
 
-def set_message_ref(db: Database, meeting_id: str, message_ref: str | None) -> None:
-    with write(db):
-        db.execute("UPDATE meetings SET message_ref = ? WHERE id = ?", [message_ref, meeting_id])
+async def set_message_ref(store: Store, meeting_id: str, message_ref: str | None) -> None:
+    await store.run("UPDATE meetings SET message_ref = ? WHERE id = ?", [message_ref, meeting_id])
 
 
-def record_attendance(db: Database, meeting_id: str, participant: str, at: datetime) -> None:
-    with write(db):
-        db.execute(
-            "INSERT OR IGNORE INTO attendance (meeting_id, participant, joined_at) VALUES (?,?,?)",
-            [meeting_id, participant, to_text(at)],
-        )
+async def record_attendance(store: Store, meeting_id: str, participant: str, at: datetime) -> None:
+    await store.run(
+        "INSERT INTO attendance (meeting_id, participant, joined_at) VALUES (?,?,?) "
+        "ON CONFLICT DO NOTHING",
+        [meeting_id, participant, to_text(at)],
+    )
 
 
-def attendees(db: Database, meeting_id: str) -> list[str]:
-    rows = db.execute(
-        "SELECT participant FROM attendance WHERE meeting_id = ? ORDER BY joined_at", [meeting_id]
-    ).fetchall()
-    return [row[0] for row in rows]
+async def attendees(store: Store, meeting_id: str) -> list[str]:
+    rows = await store.all(
+        "SELECT participant FROM attendance WHERE meeting_id = ? ORDER BY joined_at, participant",
+        [meeting_id],
+    )
+    return [str(row["participant"]) for row in rows]
 
 
-def _meeting(row: dict[str, Any], box: SecretBox) -> Meeting:
+def _meeting(row: Row, box: SecretBox) -> Meeting:
     return Meeting(
         id=row["id"],
         platform=row["platform"],

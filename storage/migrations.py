@@ -5,7 +5,8 @@ All instants are stored as UTC text (`storage.db.to_text`), durations as seconds
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
@@ -242,3 +243,140 @@ def m007_due_indexes(db: Database) -> None:
         )
     db.execute("ALTER TABLE series ADD COLUMN next_open_at TEXT")
     db.execute("CREATE INDEX series_due ON series (status, next_open_at, id)")
+
+
+@MIGRATIONS()
+def m008_people_and_calendars(db: Database) -> None:
+    """RSVPs, private reminders, attendance sessions, calendar feeds, Slack installs.
+
+    - `rsvps` (per meeting) and `series_rsvps` ("Going to all"): one answer per person;
+      `seq` orders answers as they were given (instants have whole seconds, and a burst
+      of presses shares one).
+    - `attendance_sessions`: each join and leave a provider reports, so repeated joins
+      add up; earlier `attendance` rows come in as sessions still open.
+    - `meetings.sequence`: the calendar SEQUENCE, bumped on every change.
+    - `calendar_feeds`: the version in a person's feed token; a reset bumps it.
+    - `workspaces.mentions/events/calls`: switches, NULL meaning on.
+    - `slack_installs`, `slack_oauth_states`: bolt's OAuth stores on convene's own
+      engine. Installs slack_sdk's SQLite store kept in `slack_installations` (same
+      file) come across, the latest per (enterprise, team, user), as the JSON the new
+      store reads.
+    - `deliveries.takeovers`: how often a firing's lease ran out and another owner took it.
+    """
+    for statement in M008_TABLES:
+        db.execute(statement)
+    db.execute(
+        "INSERT INTO attendance_sessions (id, meeting_id, person_key, name, joined_at, left_at) "
+        "SELECT meeting_id || ':' || participant, meeting_id, participant, participant, "
+        "joined_at, NULL FROM attendance"
+    )
+    if "slack_installations" in db.table_names():
+        _copy_slack_installations(db)
+
+
+# Shared with storage.pg_migrations (p002): the same tables on both engines.
+M008_TABLES = (
+    """CREATE TABLE rsvps (
+        meeting_id TEXT NOT NULL REFERENCES meetings(id),
+        user_id TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        answered_at TEXT NOT NULL,
+        seq INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (meeting_id, user_id)
+    )""",
+    "CREATE INDEX rsvps_answers ON rsvps (meeting_id, answer, answered_at)",
+    """CREATE TABLE series_rsvps (
+        series_id TEXT NOT NULL REFERENCES series(id),
+        user_id TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        answered_at TEXT NOT NULL,
+        PRIMARY KEY (series_id, user_id)
+    )""",
+    """CREATE TABLE private_reminders (
+        meeting_id TEXT NOT NULL REFERENCES meetings(id),
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (meeting_id, user_id)
+    )""",
+    """CREATE TABLE attendance_sessions (
+        id TEXT PRIMARY KEY,
+        meeting_id TEXT NOT NULL REFERENCES meetings(id),
+        person_key TEXT,
+        name TEXT NOT NULL,
+        joined_at TEXT NOT NULL,
+        left_at TEXT
+    )""",
+    "CREATE INDEX attendance_sessions_meeting ON attendance_sessions (meeting_id, joined_at)",
+    "ALTER TABLE meetings ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX meetings_organizer ON meetings (platform, workspace_id, organizer_id, start_at)",
+    """CREATE TABLE calendar_feeds (
+        platform TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (platform, workspace_id, user_id)
+    )""",
+    "ALTER TABLE workspaces ADD COLUMN mentions INTEGER",
+    "ALTER TABLE workspaces ADD COLUMN events INTEGER",
+    "ALTER TABLE workspaces ADD COLUMN calls INTEGER",
+    """CREATE TABLE slack_installs (
+        enterprise_id TEXT NOT NULL,
+        team_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        installed_at TEXT NOT NULL,
+        PRIMARY KEY (enterprise_id, team_id, user_id)
+    )""",
+    "CREATE INDEX slack_installs_team ON slack_installs (enterprise_id, team_id, installed_at)",
+    """CREATE TABLE slack_oauth_states (
+        state TEXT PRIMARY KEY,
+        expires_at TEXT NOT NULL
+    )""",
+    "ALTER TABLE deliveries ADD COLUMN takeovers INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX deliveries_unfinished ON deliveries (claimed_by) WHERE done_at IS NULL",
+)
+
+# slack_sdk's SQLite columns that are also Installation's constructor arguments.
+_SLACK_COLUMNS = (
+    "app_id", "enterprise_id", "enterprise_name", "enterprise_url", "team_id", "team_name",
+    "bot_token", "bot_id", "bot_user_id", "bot_scopes", "bot_refresh_token",
+    "bot_token_expires_at", "user_id", "user_token", "user_scopes", "user_refresh_token",
+    "user_token_expires_at", "incoming_webhook_url", "incoming_webhook_channel",
+    "incoming_webhook_channel_id", "incoming_webhook_configuration_url",
+    "is_enterprise_install", "token_type",
+)  # fmt: skip
+
+
+def _copy_slack_installations(db: Database) -> None:
+    """The latest slack_sdk row per (enterprise, team, user) as an install's JSON."""
+    columns = ", ".join(_SLACK_COLUMNS)
+    rows = db.execute(
+        f"""SELECT {columns}, installed_at FROM slack_installations s
+            WHERE s.id = (SELECT MAX(t.id) FROM slack_installations t
+                          WHERE t.enterprise_id = s.enterprise_id AND t.team_id = s.team_id
+                            AND t.user_id = s.user_id)"""  # noqa: S608 (names above)
+    ).fetchall()
+    for row in rows:
+        data = dict(zip((*_SLACK_COLUMNS, "installed_at"), row, strict=True))
+        data["is_enterprise_install"] = bool(data["is_enterprise_install"])
+        data["bot_scopes"] = data["bot_scopes"] or ""
+        data["user_scopes"] = data["user_scopes"] or ""
+        installed = _slack_instant(str(data["installed_at"]))
+        data["installed_at"] = installed.isoformat()
+        data["custom_values"] = {}
+        db.execute(
+            "INSERT INTO slack_installs (enterprise_id, team_id, user_id, data, installed_at) "
+            "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+            [
+                data["enterprise_id"] or "",
+                data["team_id"] or "",
+                data["user_id"] or "",
+                json.dumps(data),
+                installed.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            ],
+        )
+
+
+def _slack_instant(text: str) -> datetime:
+    """slack_sdk's `installed_at` (SQLite's CURRENT_TIMESTAMP, UTC) as an aware instant."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -7,22 +7,19 @@ global command writes hard). Losing a row only costs one sync.
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
-from storage.db import write
+from storage.engine import Store
 
 
-def get(db: Database, platform: str, key: str) -> str | None:
-    row = db.execute(
+async def get(store: Store, platform: str, key: str) -> str | None:
+    value = await store.value(
         "SELECT value FROM platform_state WHERE platform = ? AND key = ?", [platform, key]
-    ).fetchone()
-    return None if row is None else str(row[0])
+    )
+    return None if value is None else str(value)
 
 
-def put(db: Database, platform: str, key: str, value: str) -> None:
-    with write(db):
-        db.execute(
-            "INSERT INTO platform_state (platform, key, value) VALUES (?, ?, ?) "
-            "ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value",
-            [platform, key, value],
-        )
+async def put(store: Store, platform: str, key: str, value: str) -> None:
+    await store.run(
+        "INSERT INTO platform_state (platform, key, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value",
+        [platform, key, value],
+    )

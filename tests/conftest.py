@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.fakes import Harness, Sleeps, harness
+from tests.stores import pg_url, store  # noqa: F401 (fixtures for every test)
 
 
 @pytest.fixture

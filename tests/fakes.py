@@ -7,6 +7,7 @@ and `platform.cards`, `platform.notices`, `platform.privates` hold the rest.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from bot.models import Caller, Place, WorkspaceSettings
 from bot.ports import Capabilities, DeliveryError, Provider, ProviderSource, Room, RoomSpec
 from bot.providers import ProviderPool
 from bot.service import MeetingService
-from storage.db import open_database
+from storage.engine import SqliteStore, open_store
 from storage.secrets import SecretBox
 from tests.moments import next_monday_at
 
@@ -138,6 +139,12 @@ class StaticProviders:
         return [] if name in self._providers else [f"{name.upper()}_API_KEY"]
 
 
+def sqlite_of(core: Core) -> sqlite3.Connection:
+    """The SQLite connection under a harness's store, for tests of SQLite's own limits."""
+    assert isinstance(core.store, SqliteStore)
+    return core.store.conn
+
+
 @dataclass
 class Harness:
     service: MeetingService
@@ -162,7 +169,7 @@ def make_harness(
     clock = clock or FakeClock(next_monday_at(9))
     settings = settings or Settings()
     core = Core(
-        db=open_database(db_path),
+        store=open_store(db_path),
         box=SecretBox(secret_key),
         providers=providers or ProviderPool(settings, client or httpx.AsyncClient(), clock),
         clock=clock,
@@ -182,4 +189,4 @@ async def harness(db_path: str | None = None, **kwargs: object) -> AsyncIterator
         try:
             yield h
         finally:
-            h.core.db.close()
+            await h.core.store.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -48,7 +48,7 @@ class ConsoleMessenger:
     """Prints what a channel or a person would see; times in the local user's zone
     (a terminal has no client to localize them), asked afresh as /meet tz may change it."""
 
-    def __init__(self, out: TextIO, zone: Callable[[], ZoneInfo]) -> None:
+    def __init__(self, out: TextIO, zone: Callable[[], Awaitable[ZoneInfo]]) -> None:
         self._out = out
         self._zone = zone
 
@@ -57,11 +57,13 @@ class ConsoleMessenger:
             print(f"{label} {line}", file=self._out, flush=True)
 
     async def post_card(self, place: Place, card: Card) -> str | None:
-        self.write(render.channel_label(place.channel_id), render.card_lines(card, self._zone()))
+        self.write(
+            render.channel_label(place.channel_id), render.card_lines(card, await self._zone())
+        )
         return card.meeting_id
 
     async def update_card(self, place: Place, message_ref: str, card: Card) -> None:
-        lines = render.card_lines(card, self._zone(), updated=True)
+        lines = render.card_lines(card, await self._zone(), updated=True)
         self.write(render.channel_label(place.channel_id), lines)
 
     async def post_notice(self, place: Place, notice: Notice, thread_ref: str | None) -> None:
@@ -114,6 +116,14 @@ class ConsolePlatform:
             return
         reply = await self.service.run_text(self.caller, line)
         self.messenger.write(label, render.reply_lines(reply))
+
+    async def connected(self) -> bool:
+        return True
+
+    @property
+    def surface(self) -> None:
+        """A terminal has no native meeting view."""
+        return None
 
     async def stop(self) -> None:
         self._stopped.set()

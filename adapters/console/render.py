@@ -12,9 +12,11 @@ import re
 from zoneinfo import ZoneInfo
 
 from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply, status_word
+from bot.rsvp import Tally, first_names
 from bot.timefmt import when
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+NAMES_SHOWN = 10  # people named per answer before "+k more"
 
 
 def one_line(text: str) -> str:
@@ -51,7 +53,27 @@ def card_lines(card: Card, tz: ZoneInfo, updated: bool = False) -> list[str]:
         lines.append(f"  Join: {card.join_url}")
     else:
         lines.append("  The room is closed.")
+    if card.rsvp is not None:
+        lines.append(
+            f"  {tally_line(card.rsvp)} (answer: /meet rsvp {card.meeting_id} yes|maybe|no)"
+        )
+    if card.calendar is not None:
+        links = [f"Google: {card.calendar.google}", f"Outlook: {card.calendar.outlook}"]
+        if card.calendar.ics_url:
+            links.insert(0, f"Calendar file: {card.calendar.ics_url}")
+        lines.append("  " + " · ".join(links))
     return lines
+
+
+def tally_line(tally: Tally, limit: int = NAMES_SHOWN) -> str:
+    """One line: Going: ana, raj · Maybe: — · Can't: —."""
+
+    def names(people: tuple[str, ...]) -> str:
+        shown, more = first_names(people, limit)
+        text = ", ".join(one_line(person) for person in shown) or "—"
+        return f"{text} +{more} more" if more else text
+
+    return f"Going: {names(tally.going)} · Maybe: {names(tally.maybe)} · Can't: {names(tally.no)}"
 
 
 def notice_line(notice: Notice) -> str:
@@ -63,7 +85,8 @@ def notice_line(notice: Notice) -> str:
         NoticeKind.INFO: "",
         NoticeKind.FEEDBACK: "",
     }[notice.kind]
-    line = f"{prefix}“{one_line(notice.title)}” {one_line(notice.text)}."
+    people = "".join(f"@{one_line(person)} " for person in dict.fromkeys(notice.mentions))
+    line = f"{people}{prefix}“{one_line(notice.title)}” {one_line(notice.text)}."
     if notice.kind is NoticeKind.FEEDBACK:
         line += f" Rate it: /meet rate {notice.meeting_id} 1-5 [comment]"
     if notice.join_url:

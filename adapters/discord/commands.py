@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 import discord
 from discord import app_commands
@@ -24,7 +24,6 @@ from discord import app_commands
 from adapters.discord import render
 from adapters.discord.context import Interaction, caller_for, service_of
 from bot import grammar
-from bot.models import Caller
 from bot.requests import (
     CancelMeeting,
     ChangeSeries,
@@ -50,7 +49,7 @@ from bot.service import OOPS
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Build = Callable[[Caller], Request]
+Build = Callable[[ZoneInfo], Request]  # the caller's zone, to read times in
 MAX_CHOICES = 25  # Discord's limit for autocomplete answers
 _ZONES = sorted(available_timezones())
 
@@ -60,7 +59,7 @@ async def meeting_choices(interaction: Interaction, current: str) -> list[app_co
     caller = caller_for(interaction)
     if caller is None:
         return []
-    rows = service_of(interaction).organized_by(caller)
+    rows = await service_of(interaction).organized_by(caller)
     needle = current.strip().lower()
     found = [(i, t) for i, t in rows if needle in i or needle in t.lower()]
     return [
@@ -87,12 +86,12 @@ async def _run(interaction: Interaction, build: Build, *, slow: bool) -> None:
             "convene works inside a server's channels, not in direct messages.", ephemeral=True
         )
         return
+    service = service_of(interaction)
     try:
-        request = build(caller)
+        request = build(await service.zone_for(caller))
     except GrammarError as exc:
         await interaction.response.send_message(f"⚠️ {exc}", ephemeral=True)
         return
-    service = service_of(interaction)
     if slow:
         await interaction.response.defer(ephemeral=True, thinking=True)
         reply = await service.handle(caller, request)
@@ -109,11 +108,11 @@ class _Slot:
     note: str
 
 
-def _slot(interaction: Interaction, caller: Caller, when: str, duration: str | None) -> _Slot:
+def _slot(interaction: Interaction, zone: ZoneInfo, when: str, duration: str | None) -> _Slot:
     """A `when` option read in the caller's zone from the service's clock, ranges and
     DST notes included, and its length: a range's own, else the `duration` option."""
     service = service_of(interaction)
-    reading = grammar.parse_slot(when, now=service.now(), tz=service.zone_for(caller))
+    reading = grammar.parse_slot(when, now=service.now(), tz=zone)
     start = reading.start or service.now()  # parse_slot always gives a start
     if reading.end is None:
         return _Slot(start, _opt(grammar.parse_duration, duration), reading.note)
@@ -146,7 +145,7 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
     @app_commands.command(description="Start a video meeting now and post its link here")
     @app_commands.describe(title="What the meeting is about")
     async def now(self, interaction: Interaction, title: str | None = None) -> None:
-        await _run(interaction, lambda c: CreateMeeting(title=title or ""), slow=True)
+        await _run(interaction, lambda _zone: CreateMeeting(title=title or ""), slow=True)
 
     @app_commands.command(description="Schedule a meeting and post its link here")
     @app_commands.describe(
@@ -163,8 +162,8 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
         duration: str | None = None,
         remind: str | None = None,
     ) -> None:
-        def build(caller: Caller) -> Request:
-            slot = _slot(interaction, caller, when, duration)
+        def build(zone: ZoneInfo) -> Request:
+            slot = _slot(interaction, zone, when, duration)
             return CreateMeeting(
                 title=title,
                 start=slot.start,
@@ -184,7 +183,7 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
     async def every(
         self, interaction: Interaction, title: str, rule: str, duration: str | None = None
     ) -> None:
-        def build(caller: Caller) -> Request:
+        def build(zone: ZoneInfo) -> Request:
             return CreateSeries(
                 title, grammar.parse_rule(rule), _opt(grammar.parse_duration, duration)
             )
@@ -193,19 +192,19 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
 
     @app_commands.command(name="list", description="Upcoming and running meetings in this channel")
     async def list_(self, interaction: Interaction) -> None:
-        await _run(interaction, lambda c: ListMeetings(), slow=False)
+        await _run(interaction, lambda _zone: ListMeetings(), slow=False)
 
     @app_commands.command(description="End a running meeting and close its room")
     @app_commands.describe(meeting="The meeting's id (from its card or /meet list)")
     @app_commands.autocomplete(meeting=meeting_choices)
     async def end(self, interaction: Interaction, meeting: str) -> None:
-        await _run(interaction, lambda c: EndMeeting(meeting), slow=True)
+        await _run(interaction, lambda _zone: EndMeeting(meeting), slow=True)
 
     @app_commands.command(description="Cancel a meeting (or a series) before it happens")
     @app_commands.describe(meeting="The meeting's or series' id")
     @app_commands.autocomplete(meeting=meeting_choices)
     async def cancel(self, interaction: Interaction, meeting: str) -> None:
-        await _run(interaction, lambda c: CancelMeeting(meeting), slow=True)
+        await _run(interaction, lambda _zone: CancelMeeting(meeting), slow=True)
 
     @app_commands.command(description="Move a booked meeting to another time (a new link)")
     @app_commands.describe(
@@ -217,12 +216,12 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
     async def move(
         self, interaction: Interaction, meeting: str, when: str, duration: str | None = None
     ) -> None:
-        def build(caller: Caller) -> Request:
+        def build(zone: ZoneInfo) -> Request:
             if _is_rule(when):  # a series' new rule, as `/meet move <series> every …`
                 return ChangeSeries(
                     meeting, grammar.parse_rule(when), _opt(grammar.parse_duration, duration)
                 )
-            slot = _slot(interaction, caller, when, duration)
+            slot = _slot(interaction, zone, when, duration)
             return MoveMeeting(meeting, slot.start, slot.duration, slot.note)
 
         await _run(interaction, build, slow=True)
@@ -231,28 +230,28 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
     @app_commands.describe(meeting="The meeting's id", title="Its new title")
     @app_commands.autocomplete(meeting=meeting_choices)
     async def rename(self, interaction: Interaction, meeting: str, title: str) -> None:
-        await _run(interaction, lambda c: RenameMeeting(meeting, title), slow=True)
+        await _run(interaction, lambda _zone: RenameMeeting(meeting, title), slow=True)
 
     @app_commands.command(description="Send me my host link again, privately")
     @app_commands.describe(meeting="The meeting's id")
     @app_commands.autocomplete(meeting=meeting_choices)
     async def host(self, interaction: Interaction, meeting: str) -> None:
-        await _run(interaction, lambda c: ResendHost(meeting), slow=False)
+        await _run(interaction, lambda _zone: ResendHost(meeting), slow=False)
 
     @app_commands.command(description="The feedback summary of a meeting (organizer)")
     @app_commands.describe(meeting="The meeting's id")
     @app_commands.autocomplete(meeting=meeting_choices)
     async def feedback(self, interaction: Interaction, meeting: str) -> None:
-        await _run(interaction, lambda c: FeedbackSummary(meeting), slow=False)
+        await _run(interaction, lambda _zone: FeedbackSummary(meeting), slow=False)
 
     @app_commands.command(description="Skip one meeting of a series")
     @app_commands.describe(series="The series' id", date="Which day: 2026-12-01, tomorrow, mon")
     async def skip(self, interaction: Interaction, series: str, date: str | None = None) -> None:
-        def build(caller: Caller) -> Request:
+        def build(zone: ZoneInfo) -> Request:
             if not date:
                 return SkipOccurrence(series)
             service = service_of(interaction)
-            day = grammar.parse_day(date, now=service.now(), tz=service.zone_for(caller))
+            day = grammar.parse_day(date, now=service.now(), tz=zone)
             return SkipOccurrence(series, day)
 
         await _run(interaction, build, slow=False)
@@ -260,18 +259,18 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
     @app_commands.command(description="Pause a series until resumed")
     @app_commands.describe(series="The series' id")
     async def pause(self, interaction: Interaction, series: str) -> None:
-        await _run(interaction, lambda c: PauseSeries(series), slow=False)
+        await _run(interaction, lambda _zone: PauseSeries(series), slow=False)
 
     @app_commands.command(description="Resume a paused series")
     @app_commands.describe(series="The series' id")
     async def resume(self, interaction: Interaction, series: str) -> None:
-        await _run(interaction, lambda c: ResumeSeries(series), slow=False)
+        await _run(interaction, lambda _zone: ResumeSeries(series), slow=False)
 
     @app_commands.command(description="Set my time zone")
     @app_commands.describe(zone="An IANA zone such as Europe/Berlin")
     @app_commands.autocomplete(zone=zone_choices)
     async def tz(self, interaction: Interaction, zone: str) -> None:
-        await _run(interaction, lambda c: SetTimezone(zone), slow=False)
+        await _run(interaction, lambda _zone: SetTimezone(zone), slow=False)
 
     @app_commands.command(description="Show or change this server's convene settings (admins)")
     @app_commands.describe(
@@ -292,11 +291,11 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
                 "⚠️ Only members with Manage Server can change convene's settings.", ephemeral=True
             )
             return
-        await _run(interaction, lambda c: Configure(setting, value), slow=False)
+        await _run(interaction, lambda _zone: Configure(setting, value), slow=False)
 
     @app_commands.command(name="help", description="What /meet can do, with examples")
     async def help_(self, interaction: Interaction) -> None:
-        await _run(interaction, lambda c: Help(), slow=False)
+        await _run(interaction, lambda _zone: Help(), slow=False)
 
 
 async def on_tree_error(interaction: Interaction, error: app_commands.AppCommandError) -> None:

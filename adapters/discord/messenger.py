@@ -6,12 +6,17 @@ Error tree (what the service and lifecycle see; the text is safe to show):
 - 429 never surfaces: discord.py waits for the bucket and retries by itself.
 - any other HTTP error, a dropped connection, a timeout → DeliveryError(permanent=False).
 No Discord exception text is passed on: it may echo the request.
+
+Mentions. Every message is sent with an explicit `allowed_mentions`: cards with none
+(the tally names people without pinging them), notices with exactly the users the
+notice mentions (`Notice.mentions`, real snowflakes only), never @everyone, @here or
+a role, whatever a title says.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import TypeVar
 
 import aiohttp
@@ -27,7 +32,17 @@ from bot.ports import DeliveryError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CANNOT_DM = 50007  # Discord's code for "Cannot send messages to this user"
-Invitees = Callable[[str], tuple[str, ...]]
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def only_users(user_ids: tuple[str, ...]) -> discord.AllowedMentions:
+    """Pings for exactly these users (snowflakes already checked), no one else."""
+    return discord.AllowedMentions(
+        everyone=False,
+        roles=False,
+        replied_user=False,
+        users=[discord.Object(int(user_id)) for user_id in user_ids],
+    )
 
 
 async def deliver(action: Awaitable[T], what: str) -> T:
@@ -67,38 +82,38 @@ async def deliver(action: Awaitable[T], what: str) -> T:
 class DiscordMessenger:
     """Posts through the client's REST session; needs no gateway state or cache."""
 
-    def __init__(self, client: discord.Client, invitees: Invitees | None = None) -> None:
+    def __init__(self, client: discord.Client) -> None:
         self._client = client
-        self._invitees = invitees or (lambda meeting_id: ())
 
     def _channel(self, place: Place) -> discord.PartialMessageable:
         guild_id = int(place.workspace_id) if place.workspace_id.isdigit() else None
         return self._client.get_partial_messageable(int(place.channel_id), guild_id=guild_id)
 
+    @staticmethod
+    def is_user_id(user_id: str) -> bool:
+        """A Discord user id: who may be mentioned, messaged or asked for feedback."""
+        return render.is_user_id(user_id)
+
     async def post_card(self, place: Place, card: Card) -> str | None:
         channel = self._channel(place)
         view = card_view(card)
         embed = render.card_embed(card)
-        if view is None:
-            message = await deliver(channel.send(embed=embed), "post the meeting card")
-        else:
-            message = await deliver(channel.send(embed=embed, view=view), "post the meeting card")
+        send = channel.send(
+            embed=embed, view=MISSING if view is None else view, allowed_mentions=NO_MENTIONS
+        )
+        message = await deliver(send, "post the meeting card")
         return str(message.id)
 
     async def update_card(self, place: Place, message_ref: str, card: Card) -> None:
         message = self._channel(place).get_partial_message(int(message_ref))
         # view=None sends an empty component list: Join/End/Cancel disappear.
-        edit = message.edit(embed=render.card_embed(card), view=card_view(card))
+        edit = message.edit(
+            embed=render.card_embed(card), view=card_view(card), allowed_mentions=NO_MENTIONS
+        )
         await deliver(edit, "update the meeting card")
 
     async def post_notice(self, place: Place, notice: Notice, thread_ref: str | None) -> None:
-        invitees = tuple(i for i in self._invitees(notice.meeting_id) if i.isdigit())
-        mentions = discord.AllowedMentions(
-            everyone=False,
-            roles=False,
-            replied_user=False,
-            users=[discord.Object(int(i)) for i in invitees],
-        )
+        mentions = only_users(render.mentioned(notice.mentions))
         reference = None
         if thread_ref and thread_ref.isdigit():
             reference = discord.MessageReference(
@@ -107,7 +122,7 @@ class DiscordMessenger:
                 fail_if_not_exists=False,
             )
         channel = self._channel(place)
-        text = render.notice_text(notice, invitees)
+        text = render.notice_text(notice)
         # A feedback prompt carries the rating buttons and "Add a comment".
         view = feedback_view(notice.meeting_id) if notice.kind is NoticeKind.FEEDBACK else MISSING
         if reference is None:
@@ -122,7 +137,7 @@ class DiscordMessenger:
         A feedback note carries the rating buttons. People known only by a provider's
         participant name (not a Discord user id) cannot be messaged and are skipped.
         """
-        if not user_id.isdigit():
+        if not render.is_user_id(user_id):
             log.info("no direct message: %r is not a Discord user id", user_id[:40])
             return
         dm = await deliver(
@@ -130,4 +145,10 @@ class DiscordMessenger:
         )
         meeting_id = note.feedback_meeting_id
         view = feedback_view(meeting_id) if meeting_id else MISSING
-        await deliver(dm.send(render.private_text(note), view=view), "send you a direct message")
+        send = dm.send(render.private_text(note), view=view, allowed_mentions=NO_MENTIONS)
+        await deliver(send, "send you a direct message")
+
+    async def send_direct(self, place: Place, user_id: str, note: Private) -> None:
+        """A private reminder: on Discord every private note outside an interaction is
+        already a direct message."""
+        await self.send_private(place, user_id, note)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from functools import partial
 from typing import Any
 
 import discord
@@ -32,6 +33,7 @@ from discord.http import Route
 
 from adapters.discord.commands import MeetGroup, on_tree_error
 from adapters.discord.context import PLATFORM, Interaction
+from adapters.discord.events import DiscordEvents
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.views import PERSISTENT_ITEMS, answer_modal_submit
 from bot.config import Settings
@@ -87,11 +89,11 @@ class ConveneClient(discord.Client):
             log.info("synced /meet to %d guild(s)", len(self.guild_ids))
         else:
             digest = tree_hash(self.tree)
-            if self.service.platform_state(PLATFORM, HASH_KEY) == digest:
+            if await self.service.platform_state(PLATFORM, HASH_KEY) == digest:
                 log.info("global /meet commands unchanged; not syncing")
             else:
                 await self.tree.sync()
-                self.service.set_platform_state(PLATFORM, HASH_KEY, digest)
+                await self.service.set_platform_state(PLATFORM, HASH_KEY, digest)
                 log.info("synced /meet globally")
         self.synced = True
 
@@ -101,6 +103,26 @@ class ConveneClient(discord.Client):
             await answer_modal_submit(interaction)
         except discord.HTTPException as exc:
             log.warning("could not answer a form (HTTP %s)", exc.status)
+
+
+class ShardedConveneClient(ConveneClient, discord.AutoShardedClient):
+    """The same client over several gateway shards, for replicas that split a big
+    bot's guilds: DISCORD_SHARD_COUNT shards in all, this process running
+    DISCORD_SHARD_IDS of them (all when unset). Discord sends each guild's events
+    to one shard only, so every interaction reaches exactly one replica."""
+
+
+def make_client(settings: Settings, service: MeetingService, **options: Any) -> ConveneClient:
+    if settings.discord_shard_count is None:
+        return ConveneClient(service, settings.discord_guild_ids, **options)
+    ids = list(settings.discord_shard_ids) if settings.discord_shard_ids else None
+    return ShardedConveneClient(
+        service,
+        settings.discord_guild_ids,
+        shard_count=settings.discord_shard_count,
+        shard_ids=ids,
+        **options,
+    )
 
 
 class DiscordPlatform:
@@ -113,8 +135,31 @@ class DiscordPlatform:
             raise ValueError("DISCORD_TOKEN is not set")
         self._settings = settings
         self.service = service
-        self.client = ConveneClient(service, settings.discord_guild_ids, **client_options)
-        self._messenger = DiscordMessenger(self.client, service.invitees)
+        self.client = make_client(settings, service, **client_options)
+        self._messenger = DiscordMessenger(self.client)
+        self.events = DiscordEvents(
+            self.client,
+            service.surface_state(PLATFORM),
+            public_url=settings.public_url,
+            notify_admin=self._tell_owner,
+            clock=service.now,
+            enabled=partial(service.switched_on, PLATFORM, switch="events"),
+        )
+
+    @property
+    def surface(self) -> DiscordEvents:
+        return self.events
+
+    async def _tell_owner(self, guild_id: str, text: str) -> None:
+        """What convene lacks in a server goes to its owner, privately, once."""
+        guild = self.client.get_guild(int(guild_id))
+        if guild is None or guild.owner_id is None:
+            return
+        try:
+            owner = await self.client.fetch_user(guild.owner_id)
+            await owner.send(text)
+        except discord.HTTPException as exc:
+            log.warning("could not tell the owner of a server (HTTP %s)", exc.status)
 
     @property
     def messenger(self) -> DiscordMessenger:
@@ -128,6 +173,9 @@ class DiscordPlatform:
         token = self._settings.discord_token
         assert token is not None
         await self.client.start(token)
+
+    async def connected(self) -> bool:
+        return self.client.is_ready() and not self.client.is_closed()
 
     async def stop(self) -> None:
         if not self.client.is_closed():

@@ -21,6 +21,7 @@ from discord.utils import escape_markdown, escape_mentions
 from adapters.console.render import one_line
 from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply, status_word
 from bot.models import SeriesStatus
+from bot.rsvp import Tally, first_names
 
 CONTENT_LIMIT = 2000  # Discord's limit for a message's content
 TITLE_LIMIT = 256
@@ -32,7 +33,11 @@ COLOURS = {
 }
 
 
+MAX_MENTIONS = 50
+NAMES_SHOWN = 5  # people named on a card's tally before "+k more"
+FIELD_LIMIT = 1024
 ZWSP = "\u200b"
+_SNOWFLAKE = re.compile(r"[0-9]{1,20}")
 _SCHEME = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*(?=://)")
 
 
@@ -50,8 +55,31 @@ def stamp(moment: datetime, style: str = "F") -> str:
     return f"<t:{int(moment.timestamp())}:{style}>"
 
 
+def is_user_id(user_id: str) -> bool:
+    """A Discord snowflake (ASCII digits that fit 64 bits), never a display name."""
+    return _SNOWFLAKE.fullmatch(user_id) is not None and int(user_id) < 2**64
+
+
 def mention(user_id: str) -> str:
-    return f"<@{user_id}>" if user_id.isdigit() else literal(one_line(user_id))
+    return f"<@{user_id}>" if is_user_id(user_id) else literal(one_line(user_id))
+
+
+def mentioned(user_ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The ids a notice may ping: real snowflakes only, each once, in the given order, at
+    most MAX_MENTIONS (Discord allows 100 in `allowed_mentions`; 50 fit in one message)."""
+    return tuple(dict.fromkeys(u for u in user_ids if is_user_id(u)))[:MAX_MENTIONS]
+
+
+def tally_text(tally: Tally, limit: int = NAMES_SHOWN) -> str:
+    """The answers, as "✅ 2 going: <@1>, <@2> · 🤔 1 maybe · ❌ 0". Shown in the
+    embed, where a mention never pings; the card is also sent with no mentions allowed."""
+    going = f"✅ {len(tally.going)} going"
+    shown, more = first_names(tally.going, limit)
+    if shown:
+        going += ": " + ", ".join(mention(person) for person in shown)
+    if more:
+        going += f" +{more} more"
+    return _clip(f"{going} · 🤔 {len(tally.maybe)} maybe · ❌ {len(tally.no)}", FIELD_LIMIT)
 
 
 def card_embed(card: Card) -> discord.Embed:
@@ -69,17 +97,20 @@ def card_embed(card: Card) -> discord.Embed:
         embed.add_field(
             name="With", value=" ".join(mention(i) for i in card.invitees)[:1024], inline=False
         )
+    if card.rsvp is not None:
+        embed.add_field(name="Answers", value=tally_text(card.rsvp), inline=False)
     if card.late:
         embed.description = "Posted late: convene was offline when this was due."
     embed.set_footer(text=f"Meeting id {card.meeting_id}")
     return embed
 
 
-def notice_text(notice: Notice, invitees: tuple[str, ...] = ()) -> str:
-    """One public line under the card; invitees are mentioned only on reminders and starts."""
+def notice_text(notice: Notice) -> str:
+    """One public line under the card, starting with the people it mentions (the notice's
+    own list, real ids only; the messenger allows pings for exactly those)."""
     parts: list[str] = []
-    if invitees and notice.kind in (NoticeKind.REMINDER, NoticeKind.STARTING):
-        parts.append(" ".join(mention(i) for i in invitees))
+    if people := mentioned(notice.mentions):
+        parts.append(" ".join(f"<@{person}>" for person in people))
     parts.append(f"**{literal(one_line(notice.title))}**: {literal(one_line(notice.text))}")
     if notice.start is not None and notice.kind is NoticeKind.REMINDER:
         parts.append(f"({stamp(notice.start, 'R')})")

@@ -34,7 +34,7 @@ from adapters.discord.context import (
 )
 from bot.messages import Card
 from bot.models import Caller
-from bot.requests import Button, RateMeeting, Request, button_request
+from bot.requests import BUTTON_LABELS, Button, RateMeeting, Request, button_request
 
 if TYPE_CHECKING:
     from discord.types.interactions import ModalSubmitInteractionData
@@ -45,10 +45,25 @@ SLUGS = {
     Button.CANCEL: "cancel",
     Button.RATE: "feedback",
     Button.COMMENT: "comment",
+    Button.GOING: "going",
+    Button.MAYBE: "maybe",
+    Button.NO: "no",
+    Button.GOING_ALL: "going-all",
+    Button.MY_LINK: "my-link",
+    Button.REMIND_ME: "remind-me",
 }
 """The word of each button in its custom_id. Fixed: messages posted by earlier
 versions carry these, and their clicks must still be understood."""
 BUTTON_OF_SLUG = {slug: button for button, slug in SLUGS.items()}
+ANSWER_BUTTONS = (
+    Button.GOING,
+    Button.MAYBE,
+    Button.NO,
+    Button.GOING_ALL,
+    Button.MY_LINK,
+    Button.REMIND_ME,
+)
+ANSWER_STYLES = {Button.GOING: discord.ButtonStyle.success}
 COMMENT_MODAL_PREFIX = "convene:comment-modal:"
 COMMENT_FIELD = "convene:comment-text"
 UNKNOWN_MEETING = "convene no longer knows that meeting, so this answer was not recorded."
@@ -89,6 +104,43 @@ class CardAction(
             await interaction.response.send_message(GUILD_ONLY, ephemeral=True)
             return
         # Closing calls the provider: defer privately now, answer privately after.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        request = button_request(self.button, self.meeting_id)
+        reply = await service_of(interaction).handle(caller, request)
+        await interaction.followup.send(render.reply_text(reply), ephemeral=True)
+
+
+class AnswerAction(
+    ui.DynamicItem[ui.Button[ui.View]],
+    template=rf"convene:(?P<action>{'|'.join(SLUGS[b] for b in ANSWER_BUTTONS)}):(?P<meeting>{ID})",
+):
+    """Going, Maybe, Can't (a second press withdraws), Going to all, Get my link and
+    Remind me privately on a meeting card; the answer is the verified user's."""
+
+    def __init__(self, button: Button, meeting_id: str, row: int | None = None) -> None:
+        super().__init__(
+            ui.Button(
+                label=BUTTON_LABELS[button],
+                style=ANSWER_STYLES.get(button, discord.ButtonStyle.secondary),
+                custom_id=custom_id(button, meeting_id),
+            ),
+            row=row,
+        )
+        self.button = button
+        self.meeting_id = meeting_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: ui.Item[Any], match: re.Match[str], /
+    ) -> AnswerAction:
+        return cls(BUTTON_OF_SLUG[match["action"]], match["meeting"])
+
+    async def callback(self, interaction: Interaction) -> None:
+        caller = caller_for(interaction)
+        if caller is None:
+            await interaction.response.send_message(GUILD_ONLY, ephemeral=True)
+            return
+        # "Get my link" may call the provider: defer privately now, answer privately after.
         await interaction.response.defer(ephemeral=True, thinking=True)
         request = button_request(self.button, self.meeting_id)
         reply = await service_of(interaction).handle(caller, request)
@@ -202,7 +254,7 @@ def _field_value(components: object, field_id: str) -> str:
     return ""
 
 
-def feedback_caller(interaction: Interaction, meeting_id: str) -> Caller | None:
+async def feedback_caller(interaction: Interaction, meeting_id: str) -> Caller | None:
     """Who is answering a feedback prompt, and in which workspace.
 
     In a guild channel that is the guild, as for every command. A direct message
@@ -214,7 +266,7 @@ def feedback_caller(interaction: Interaction, meeting_id: str) -> Caller | None:
     caller = caller_for(interaction)
     if caller is not None:
         return caller
-    place = service_of(interaction).meeting_place(PLATFORM, meeting_id)
+    place = await service_of(interaction).meeting_place(PLATFORM, meeting_id)
     if place is None:
         return None
     user = interaction.user
@@ -230,7 +282,7 @@ def feedback_caller(interaction: Interaction, meeting_id: str) -> Caller | None:
 
 async def rate(interaction: Interaction, meeting_id: str, request: Request) -> None:
     """Record a rating or a comment on `meeting_id` for the verified user; answer privately."""
-    caller = feedback_caller(interaction, meeting_id)
+    caller = await feedback_caller(interaction, meeting_id)
     if caller is None:
         await interaction.response.send_message(UNKNOWN_MEETING, ephemeral=True)
         return
@@ -240,19 +292,38 @@ async def rate(interaction: Interaction, meeting_id: str, request: Request) -> N
 
 PERSISTENT_ITEMS: tuple[type[ui.DynamicItem[ui.Button[ui.View]]], ...] = (
     CardAction,
+    AnswerAction,
     FeedbackScore,
     CommentButton,
 )
 
 
 def card_view(card: Card) -> ui.View | None:
-    """Join (a link), End and Cancel while the room is open; no buttons once it is closed."""
+    """Join (a link), End and Cancel while the room is open; the answer buttons on a
+    second row, Remind me / Get my link on a third, the calendar links on a fourth; no
+    buttons once the room is closed."""
     if card.join_url is None:
         return None
     view = ui.View(timeout=None)
-    view.add_item(ui.Button(label="Join", style=discord.ButtonStyle.link, url=card.join_url))
+    view.add_item(ui.Button(label="Join", style=discord.ButtonStyle.link, url=card.join_url, row=0))
     view.add_item(CardAction(Button.END, card.meeting_id))
     view.add_item(CardAction(Button.CANCEL, card.meeting_id))
+    if card.rsvp is not None:
+        answers = [Button.GOING, Button.MAYBE, Button.NO]
+        if card.series_id:
+            answers.append(Button.GOING_ALL)
+        for button in answers:
+            view.add_item(AnswerAction(button, card.meeting_id, row=1))
+        if card.status == "scheduled":
+            view.add_item(AnswerAction(Button.REMIND_ME, card.meeting_id, row=2))
+    if card.personal_links:
+        view.add_item(AnswerAction(Button.MY_LINK, card.meeting_id, row=2))
+    if card.calendar is not None:
+        links = [("Google", card.calendar.google), ("Outlook", card.calendar.outlook)]
+        if card.calendar.ics_url:
+            links.insert(0, ("Add to calendar", card.calendar.ics_url))
+        for label, url in links:
+            view.add_item(ui.Button(label=label, style=discord.ButtonStyle.link, url=url, row=3))
     return view
 
 

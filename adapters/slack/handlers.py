@@ -146,7 +146,8 @@ class Handlers:
 
     async def open_form(self, client: AsyncWebClient, trigger_id: str, caller: Caller) -> bool:
         """The scheduling form, pre-filled in the caller's zone from the service's clock."""
-        context = modal.FormContext(caller.channel_id, self.service.zone_for(caller).key)
+        zone = await self.service.zone_for(caller)
+        context = modal.FormContext(caller.channel_id, zone.key)
         return await open_view(client, trigger_id, modal.schedule_view(context, self.service.now()))
 
     def asks(self, client: AsyncWebClient, who: Who, request: Request) -> Work:
@@ -213,7 +214,7 @@ class Handlers:
 
         async def work() -> Reply | None:
             caller = await self.callers.caller(client, who)
-            form = self.edit_form(caller, meeting_id)
+            form = await self.edit_form(caller, meeting_id)
             if isinstance(form, Reply):
                 return form
             view = edit_form.edit_view(form)
@@ -222,17 +223,17 @@ class Handlers:
         answer = partial(answer_privately, client, who, respond)
         await after_ack("the edit button", work, answer, failed)
 
-    def edit_form(self, caller: Caller, meeting_id: str) -> edit_form.EditContext | Reply:
+    async def edit_form(self, caller: Caller, meeting_id: str) -> edit_form.EditContext | Reply:
         """The filled-in form for a meeting of the caller's channel that has not started,
         or why there is none. Like `title_here`, nothing about a meeting of another
         channel is shown: the id in the button's value may have been typed by anyone."""
-        place = self.service.meeting_place(PLATFORM, meeting_id)
+        place = await self.service.meeting_place(PLATFORM, meeting_id)
         if place is None or place != caller.place:
             return Reply(NOT_HERE, ok=False)
-        slot = self.service.meeting_slot(caller, meeting_id)
+        slot = await self.service.meeting_slot(caller, meeting_id)
         if slot is None:
             return Reply(NOT_CHANGEABLE, ok=False)
-        zone = self.service.zone_for(caller)
+        zone = await self.service.zone_for(caller)
         return edit_form.EditContext.shown(meeting_id, caller.channel_id, zone, slot)
 
     async def link_clicked(self, ack: AsyncAck) -> None:
@@ -260,21 +261,21 @@ class Handlers:
             caller = await self.callers.caller(client, who)
             view = modal.comment_view(
                 modal.CommentContext(meeting_id, who.channel_id),
-                self.title_here(caller, meeting_id),
+                await self.title_here(caller, meeting_id),
             )
             return None if await open_view(client, inbound.trigger_id(body), view) else failed
 
         answer = partial(answer_privately, client, who, respond)
         await after_ack("the comment button", work, answer, failed)
 
-    def title_here(self, caller: Caller, meeting_id: str) -> str | None:
+    async def title_here(self, caller: Caller, meeting_id: str) -> str | None:
         """The title to label the comment form with, only when the click came from the
         meeting's own channel: the button's value is user-controlled, and a title is
         not for whoever names an id from elsewhere (the form then says "meeting <id>")."""
-        place = self.service.meeting_place(PLATFORM, meeting_id)
+        place = await self.service.meeting_place(PLATFORM, meeting_id)
         if place is None or place != caller.place:
             return None
-        return self.service.meeting_title(caller, meeting_id)
+        return await self.service.meeting_title(caller, meeting_id)
 
     async def comment_submitted(
         self,

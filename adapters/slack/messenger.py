@@ -117,7 +117,29 @@ class SlackMessenger:
         }
         if thread_ref:
             params["thread_ts"] = thread_ref
+            if notice.kind in render.BROADCAST_KINDS:  # reminders must reach the channel
+                params["reply_broadcast"] = True
         await self._call("chat.postMessage", place, **params)
+
+    @staticmethod
+    def is_user_id(user_id: str) -> bool:
+        """A Slack user id: who may be mentioned, messaged or asked for feedback."""
+        return render.is_user_id(user_id)
+
+    async def send_direct(self, place: Place, user_id: str, note: Private) -> None:
+        """A direct message from the app (a private reminder): unlike an ephemeral it
+        notifies, and waits in the person's messages. Only a real Slack user id is written to."""
+        if not render.is_user_id(user_id):
+            log.info("no direct message: %r is not a Slack user id", user_id[:40])
+            return
+        await self._call(
+            "chat.postMessage",
+            place,
+            channel=user_id,
+            text=render.private_text(note),
+            blocks=render.private_blocks(note),
+            unfurl_links=False,
+        )
 
     async def send_private(self, place: Place, user_id: str, note: Private) -> None:
         await self._call(

@@ -1,6 +1,7 @@
-"""Multi-workspace Slack: bolt's OAuth flow with slack_sdk's SQLite stores.
+"""Multi-workspace Slack: bolt's OAuth flow on convene's own database.
 
-Installations and OAuth states live in convene's own database file. Every Web
+Installations and OAuth states live where meetings do (storage.slack_installs),
+so any replica answers any install or redirect. Every Web
 API call of the flow (oauth.v2.access, auth.test, token rotation) goes through
 the client built from SLACK_API_URL, and the browser is sent to the authorize
 page of the same Slack (GovSlack, an emulator) rather than always slack.com.
@@ -17,59 +18,28 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from typing import Any
 
 from multidict import MultiMapping
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
-from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.inbound_limits import RefusalLog, Refused
+from bot.ports import Clock
+from storage.engine import Store
+from storage.slack_installs import StoreInstallationStore, StoreOAuthStateStore
 
 log = logging.getLogger(__name__)
 
 # Exactly the bot scopes of manifest.yml (a test keeps the two equal).
-SCOPES = ("commands", "chat:write", "chat:write.public", "users:read")
+SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "calls:read", "calls:write")
 STATE_SECONDS = 600
 MAX_QUERY = 2048
 _CODE_OR_STATE = re.compile(r"[A-Za-z0-9._-]{1,256}")  # Slack's codes, bolt's uuid4 states
 _ERROR_CODE = re.compile(r"[a-z_]{1,64}")  # e.g. access_denied; bolt shows it on its page
 _REFUSED_CODE = "Failed to fetch oauth.v2.access"  # bolt's warning, which quotes the code
-
-
-class InstallationStore(SQLite3InstallationStore):
-    """slack_sdk's SQLite store lacks the async deletes that bolt's uninstall
-    listeners call; these delegate to its sync deletes (one short local query)."""
-
-    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        self.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
-
-    async def async_delete_installation(
-        self,
-        *,
-        enterprise_id: str | None,
-        team_id: str | None,
-        user_id: str | None = None,
-    ) -> None:
-        self.delete_installation(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
-
-
-class StateStore(SQLite3OAuthStateStore):
-    """slack_sdk's SQLite state store, pruning expired states whenever it issues one.
-
-    Expiry is the library's own (the machine's time, as it stores it)."""
-
-    def issue(self, *args: Any, **kwargs: Any) -> str:
-        with self.connect() as conn:
-            conn.execute("delete from oauth_states where expire_at <= ?;", [time.time()])
-            conn.commit()
-        state: str = super().issue(*args, **kwargs)
-        return state
 
 
 def check_callback_query(query_string: str, query: MultiMapping[str]) -> None:
@@ -115,18 +85,32 @@ def authorize_url(api_url: str) -> str:
 
 
 def oauth_flow(
-    settings: Settings, client: AsyncWebClient, store: InstallationStore, refusals: RefusalLog
+    settings: Settings,
+    client: AsyncWebClient,
+    stores: tuple[StoreInstallationStore, StoreOAuthStateStore],
+    refusals: RefusalLog,
 ) -> AsyncOAuthFlow:
     """bolt's OAuth flow on `client`, logging through `flow_logger`."""
     return AsyncOAuthFlow(
         client=client,
         logger=flow_logger(refusals),
-        settings=oauth_settings(settings, client, store),
+        settings=oauth_settings(settings, client, *stores),
+    )
+
+
+def make_stores(store: Store, clock: Clock) -> tuple[StoreInstallationStore, StoreOAuthStateStore]:
+    """Installs and OAuth states in convene's own database, shared by replicas."""
+    return (
+        StoreInstallationStore(store, clock, logger=log),
+        StoreOAuthStateStore(store, clock, STATE_SECONDS, logger=log),
     )
 
 
 def oauth_settings(
-    settings: Settings, client: AsyncWebClient, store: InstallationStore
+    settings: Settings,
+    client: AsyncWebClient,
+    store: StoreInstallationStore,
+    states: StoreOAuthStateStore,
 ) -> AsyncOAuthSettings:
     assert settings.slack_client_id and settings.slack_client_secret
     oauth = AsyncOAuthSettings(
@@ -136,7 +120,7 @@ def oauth_settings(
         install_page_rendering_enabled=False,  # /slack/install redirects straight to Slack
         authorization_url=authorize_url(settings.slack_api_url),
         installation_store=store,
-        state_store=StateStore(database=settings.db_path, expiration_seconds=STATE_SECONDS),
+        state_store=states,
         state_expiration_seconds=STATE_SECONDS,
         logger=log,
     )
@@ -150,10 +134,3 @@ def oauth_settings(
         client=client,
     )
     return oauth
-
-
-def make_store(settings: Settings) -> InstallationStore:
-    assert settings.slack_client_id
-    return InstallationStore(
-        database=settings.db_path, client_id=settings.slack_client_id, logger=log
-    )

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from functools import partial
 
 import aiohttp
 from aiohttp import web
@@ -40,12 +41,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import oauth
 from adapters.slack.callers import PLATFORM, Callers
+from adapters.slack.calls import SlackCalls
 from adapters.slack.handlers import Handlers
 from adapters.slack.messenger import SlackMessenger, TokenSource
 from adapters.slack.request_gate import SlackRequestGate
 from bot.config import ConfigError, Settings
 from bot.inbound_limits import RefusalLog, Refused, refusal
 from bot.service import MeetingService
+from storage.engine import Store
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,7 @@ class SlackPlatform:
         gate: SlackRequestGate | None,
         refusals: RefusalLog,
         clients: Sequence[AsyncWebClient] = (),
+        calls: SlackCalls | None = None,
     ) -> None:
         """`gate` None: no HTTP endpoint for events (Socket Mode without a signing secret).
         `clients`: the Web API clients that share the platform's one aiohttp session."""
@@ -98,6 +102,7 @@ class SlackPlatform:
         self._gate = gate
         self._refusals = refusals
         self._clients = tuple(clients)
+        self.calls = calls
         self._session: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._stopped = asyncio.Event()
@@ -189,6 +194,17 @@ class SlackPlatform:
             log.info("Slack Socket Mode connected")
         await self._stopped.wait()
 
+    @property
+    def surface(self) -> SlackCalls | None:
+        return self.calls
+
+    async def connected(self) -> bool:
+        """HTTP mode is ready once its Web API session is open; Socket Mode also
+        needs its websocket up."""
+        if self._app_token:
+            return self._socket is not None and await self._socket.client.is_connected()
+        return self._session is not None and not self._session.closed
+
     async def stop(self) -> None:
         self._stopped.set()
         if self._socket is not None:
@@ -218,8 +234,9 @@ def _quiet_libraries() -> None:
             logger.setLevel(logging.INFO)
 
 
-def build(settings: Settings, service: MeetingService) -> SlackPlatform:
-    """The Slack platform for these settings; ConfigError names what is missing."""
+def build(settings: Settings, service: MeetingService, database: Store) -> SlackPlatform:
+    """The Slack platform for these settings; ConfigError names what is missing.
+    `database` keeps OAuth installs and states (the app's own store)."""
     use_oauth = bool(settings.slack_client_id and settings.slack_client_secret)
     if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
         raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set together.")
@@ -236,19 +253,28 @@ def build(settings: Settings, service: MeetingService) -> SlackPlatform:
     _quiet_libraries()
     refusals = RefusalLog(log)
     client = web_client(settings, None if use_oauth else settings.slack_bot_token)
-    store = oauth.make_store(settings) if use_oauth else None
+    stores = oauth.make_stores(database, service.now) if use_oauth else None
+    store = stores[0] if stores else None
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         # SlackRequestGate verifies every request first, by the service's clock.
         request_verification_enabled=False,
-        oauth_flow=oauth.oauth_flow(settings, client, store, refusals) if store else None,
+        oauth_flow=oauth.oauth_flow(settings, client, stores, refusals) if stores else None,
     )
     if store is not None:
         app.enable_token_revocation_listeners()
     Handlers(service, Callers(service.now)).register(app)
     messenger_client = web_client(settings, None)
-    messenger = SlackMessenger(messenger_client, TokenSource(settings.slack_bot_token, store))
+    tokens = TokenSource(settings.slack_bot_token, store)
+    messenger = SlackMessenger(messenger_client, tokens)
+    calls = SlackCalls(
+        messenger_client,
+        tokens,
+        service.surface_state(PLATFORM),
+        clock=service.now,
+        enabled=partial(service.switched_on, PLATFORM, switch="calls"),
+    )
     # Without a signing secret anyone could forge requests: no HTTP endpoint then.
     gate = (
         SlackRequestGate(settings.slack_signing_secret, service.now, service.first_time)
@@ -262,4 +288,5 @@ def build(settings: Settings, service: MeetingService) -> SlackPlatform:
         gate=gate,
         refusals=refusals,
         clients=(client, messenger_client),
+        calls=calls,
     )

@@ -17,8 +17,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.console.render import one_line
-from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply, status_word
-from bot.requests import Button
+from bot.messages import (
+    CalendarLinks,
+    Card,
+    ListItem,
+    Notice,
+    NoticeKind,
+    Private,
+    Reply,
+    status_word,
+)
+from bot.requests import BUTTON_LABELS, Button
+from bot.rsvp import Tally, first_names
 
 Block = dict[str, Any]
 
@@ -41,7 +51,29 @@ ACTION_IDS = {
     Button.EDIT: EDIT_ACTION,
     Button.CANCEL: CANCEL_ACTION,
     Button.COMMENT: COMMENT_ACTION,
+    Button.GOING: "meet_going",
+    Button.MAYBE: "meet_maybe",
+    Button.NO: "meet_no",
+    Button.GOING_ALL: "meet_going_all",
+    Button.MY_LINK: "meet_my_link",
+    Button.REMIND_ME: "meet_remind_me",
 }
+ANSWER_ACTIONS = tuple(
+    ACTION_IDS[b]
+    for b in (
+        Button.GOING,
+        Button.MAYBE,
+        Button.NO,
+        Button.GOING_ALL,
+        Button.MY_LINK,
+        Button.REMIND_ME,
+    )
+)
+"""The card's answer buttons: each press is a request (`bot.requests.button_request`)."""
+# Calendar buttons are links; their ids start with LINK_ACTION, so the listener that
+# acknowledges link clicks takes them too.
+CALENDAR_ACTIONS = {kind: f"{LINK_ACTION}_{kind}" for kind in ("ics", "google", "outlook")}
+NAMES_SHOWN = 5  # people named on a card's tally before "+k more"
 
 
 def action_id(button: Button, score: int | None = None) -> str:
@@ -137,6 +169,11 @@ def link_button(label: str, url: str, action_id: str, primary: bool = False) -> 
     return button
 
 
+def is_user_id(user_id: str) -> bool:
+    """A Slack user id (U… or W…), as opposed to a display name or anything typed."""
+    return _SLACK_ID.fullmatch(user_id) is not None
+
+
 def mention(user_id: str) -> str:
     """A user mention only for a real Slack id; anything else is shown as plain text."""
     return f"<@{user_id}>" if _SLACK_ID.fullmatch(user_id) else title_text(f"@{user_id}")
@@ -216,7 +253,55 @@ def card_blocks(card: Card) -> list[Block]:
             _action_button("Cancel", action_id(Button.CANCEL), card.meeting_id, confirm=True)
         )
         blocks.append({"type": "actions", "block_id": "meet_card", "elements": buttons})
+    if card.rsvp is not None:
+        blocks.append({"type": "context", "elements": [mrkdwn(tally_text(card.rsvp))]})
+    if card.join_url and (answers := answer_actions(card)) is not None:
+        blocks.append(answers)
+    if card.calendar is not None:
+        blocks.append(calendar_actions(card.calendar))
     return blocks
+
+
+def tally_text(tally: Tally, limit: int = NAMES_SHOWN) -> str:
+    """The answers, as "✅ 2 going: <@U1>, <@U2> · 🤔 1 maybe · ❌ 0". Only real ids
+    become mentions, and in a card they seldom notify: it is mostly edited, and an edit
+    notifies nobody."""
+    going = f"✅ {len(tally.going)} going"
+    shown, more = first_names(tally.going, limit)
+    if shown:
+        going += ": " + ", ".join(mention(person) for person in shown)
+    if more:
+        going += f" +{more} more"
+    return f"{going} · 🤔 {len(tally.maybe)} maybe · ❌ {len(tally.no)}"
+
+
+def answer_actions(card: Card) -> Block | None:
+    """Going / Maybe / Can't (a second press withdraws) and Going to all on a series' card
+    when the card takes answers, Remind me privately before the start, and Get my link
+    where the provider makes one."""
+    wanted: list[Button] = []
+    if card.rsvp is not None:
+        wanted += [Button.GOING, Button.MAYBE, Button.NO]
+        if card.series_id:
+            wanted.append(Button.GOING_ALL)
+        if card.status == "scheduled":
+            wanted.append(Button.REMIND_ME)
+    if card.personal_links:
+        wanted.append(Button.MY_LINK)
+    if not wanted:
+        return None
+    buttons = [_action_button(BUTTON_LABELS[b], action_id(b), card.meeting_id) for b in wanted]
+    return {"type": "actions", "block_id": "meet_rsvp", "elements": buttons}
+
+
+def calendar_actions(links: CalendarLinks) -> Block:
+    """Add to calendar (convene's .ics file, when it has a public address), Google, Outlook."""
+    buttons = []
+    if links.ics_url:
+        buttons.append(link_button("Add to calendar", links.ics_url, CALENDAR_ACTIONS["ics"]))
+    buttons.append(link_button("Google", links.google, CALENDAR_ACTIONS["google"]))
+    buttons.append(link_button("Outlook", links.outlook, CALENDAR_ACTIONS["outlook"]))
+    return {"type": "actions", "block_id": "meet_calendar", "elements": buttons}
 
 
 def _action_button(label: str, action_id: str, value: str, confirm: bool = False) -> Block:
@@ -244,10 +329,26 @@ _NOTICE_PREFIX = {
 }
 
 
+BROADCAST_KINDS = (NoticeKind.REMINDER, NoticeKind.STARTING)
+"""Notices that must reach people: a thread reply under the card is also sent to the channel."""
+
+
+MAX_MENTIONS = 50  # past this a notice names nobody more: it stays one readable line
+
+
+def mentions_text(user_ids: tuple[str, ...]) -> str:
+    """`<@U1> <@U2> `: each real Slack user id once; anything else (a display name, a
+    broadcast word) is dropped, so a notice is never addressed to a name or the channel."""
+    real = list(dict.fromkeys(u for u in user_ids if is_user_id(u)))[:MAX_MENTIONS]
+    return "".join(f"<@{u}> " for u in real)
+
+
 def notice_text(notice: Notice) -> str:
-    """A public line: title and sentence each on one line (the sentence may quote text)."""
+    """A public line: the mentions first, then title and sentence each on one line (the
+    sentence may quote text)."""
     title, said = title_text(notice.title), title_text(notice.text)
-    text = f"{_NOTICE_PREFIX.get(notice.kind, '')}“{title}” {said}."
+    text = mentions_text(notice.mentions)
+    text += f"{_NOTICE_PREFIX.get(notice.kind, '')}“{title}” {said}."
     if notice.kind is NoticeKind.REMINDER and notice.start is not None:
         text += f" Starts {date_token(notice.start, '{time}')}."
     if notice.join_url:

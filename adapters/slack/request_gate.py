@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
@@ -29,6 +29,7 @@ from slack_sdk.signature import Clock as SignatureClock
 from slack_sdk.signature import SignatureVerifier
 
 from bot.inbound_limits import Refused, parse_form, parse_json_object, read_body
+from bot.observability import WEBHOOK_VERIFICATIONS_FAILED
 
 WINDOW_SECONDS = 300  # Slack's: "more than five minutes from local time" is a replay
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # [0-9], not \d: no other scripts' digits
@@ -50,7 +51,7 @@ class SlackRequestGate:
         self,
         signing_secret: str,
         now: Callable[[], datetime],
-        first_time: Callable[[str], bool],
+        first_time: Callable[[str], Awaitable[bool]],
     ) -> None:
         """`first_time(key)`: True the first time a key is recorded, by any replica."""
         self._now = now
@@ -59,7 +60,15 @@ class SlackRequestGate:
 
     async def admit(self, request: web.Request) -> str | None:
         """The verified body to hand to bolt; None for a replay to acknowledge and
-        drop. Raises Refused for everything else."""
+        drop. Raises Refused for everything else (a failed verification is counted)."""
+        try:
+            return await self._admit(request)
+        except Refused as refused:
+            if refused.status == 401:
+                WEBHOOK_VERIFICATIONS_FAILED.labels(source="slack").inc()
+            raise
+
+    async def _admit(self, request: web.Request) -> str | None:
         try:
             body = await read_body(request)
         except Refused as refused:
@@ -81,10 +90,10 @@ class SlackRequestGate:
             check_shape(text, request.headers.get("Content-Type"))
         except Refused as refused:
             raise Refused(refused.status, f"Slack request: {refused.reason}") from None
-        if not self._first_time(f"slack-signature:{timestamp}:{signature}"):
+        if not await self._first_time(f"slack-signature:{timestamp}:{signature}"):
             return None
         digest = hashlib.sha256(body).hexdigest()
-        handled = not self._first_time(f"slack-body:{digest}")
+        handled = not await self._first_time(f"slack-body:{digest}")
         if handled and "X-Slack-Retry-Num" in request.headers:
             return None
         return text

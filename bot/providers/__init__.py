@@ -4,17 +4,23 @@ Each provider lives in `bot/providers/<name>.py` and exposes
 `build(settings, client, clock) -> Provider`: the same shape for all, so the
 pool can build any of them with its one HTTP pool and its one clock. Modules
 are imported on demand so a workspace that uses Jitsi never loads the others.
+
+Providers whose webhooks are registered through their API (`WebhookRegistrar`:
+eyeson) are told where to post at start (`ProviderPool.open`) and to stop at
+shutdown (`ProviderPool.close`), at `<CONVENE_PUBLIC_URL>/webhooks/<name>`.
+A failure there costs webhooks, not the start: one warning, never an error.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 
 import httpx
 
 from bot.config import PROVIDER_NAMES, Settings
-from bot.ports import Clock, Provider
+from bot.ports import Clock, Provider, WebhookRegistrar
 from bot.providers.errors import ProviderNotConfigured
 
 __all__ = [
@@ -24,6 +30,8 @@ __all__ = [
     "build_provider",
     "missing_variables",
 ]
+
+log = logging.getLogger(__name__)
 
 LABELS = {
     "jitsi": "Jitsi",
@@ -83,3 +91,37 @@ class ProviderPool:
 
     def missing(self, name: str) -> list[str]:
         return missing_variables(name, self._settings)
+
+    async def open(self, public_url: str | None) -> None:
+        """Register webhooks with every configured provider that takes them through
+        its API; without a public URL there is nowhere for them to go."""
+        if not public_url:
+            return
+        base = public_url.rstrip("/")
+        for name, registrar in self._registrars():
+            await _quietly(name, "register", registrar.register_webhook(f"{base}/webhooks/{name}"))
+
+    async def close(self) -> None:
+        """Remove the webhooks `open` registered (a provider never opened has none)."""
+        for name, registrar in self._registrars():
+            await _quietly(name, "remove", registrar.unregister_webhook())
+
+    def _registrars(self) -> list[tuple[str, WebhookRegistrar]]:
+        found: list[tuple[str, WebhookRegistrar]] = []
+        for name in PROVIDER_NAMES:
+            if missing_variables(name, self._settings):
+                continue
+            provider = self.get(name)
+            if isinstance(provider, WebhookRegistrar):
+                found.append((name, provider))
+        return found
+
+
+async def _quietly(name: str, verb: str, call: Awaitable[None]) -> None:
+    """Await a webhook (un)registration; any failure is one warning naming the
+    provider and the error's class (never its text, which may hold a URL), as
+    start and shutdown must go on without webhooks."""
+    try:
+        await call
+    except Exception as exc:
+        log.warning("%s: could not %s its webhook (%s)", LABELS[name], verb, type(exc).__name__)

@@ -1,9 +1,10 @@
 """EdCast developer API (https://api.edcast.online/api/developer/v1, header X-API-Key).
 
 EdCast gives each meeting one public join link and no host link, so the
-organizer gets a `host_note` saying so. Scheduled meetings are created as type
-"normal" with an `end_date`; the API documents no start field, so rooms are not
-scheduled ahead and open when created. Instant meetings are type "instant".
+organizer gets a `host_note` saying so; there are no personal links either.
+Scheduled meetings are created as type "normal" with an `end_date`; the API
+documents no start field, so rooms are not scheduled ahead and open when
+created. Instant meetings are type "instant".
 There is no cancel: cancelling deletes the meeting like ending. The room id
 is EdCast's numeric meeting id as a string; the 10-character meeting code is
 kept in `Room.extra`.
@@ -33,7 +34,7 @@ from urllib.parse import quote
 import httpx
 
 from bot.config import Settings
-from bot.ports import Capabilities, Clock, Room, RoomSpec
+from bot.ports import Capabilities, Clock, Person, Room, RoomSpec
 from bot.providers import LABELS, errors
 from bot.providers.http import (
     READ_ERRORS,
@@ -142,6 +143,10 @@ class EdCastProvider:
 
     async def check(self) -> None:
         self.http.read(await self.http.request("GET", "meetings"), _data)
+
+    async def personal_link(self, room_id: str, person: Person, *, join_url: str) -> str | None:
+        """EdCast documents one public link per meeting and nothing per person."""
+        return None
 
 
 def _data(answer: Any) -> Any:

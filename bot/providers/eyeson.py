@@ -5,6 +5,10 @@
     DELETE /rooms/{room_id}     204 forces a running meeting to shut down; 404
     POST   /permalink           201 {permalink{id}, room{id}, links{gui, guest_join}}
     DELETE /permalink/{id}      removes the permalink; 404
+    POST   /guests/{token}      registers a guest {name, id} -> {links{gui}}
+    POST   /webhooks            registers a webhook {url, types}
+    GET    /webhooks            the registered webhook(s)
+    DELETE /webhooks/{id}       removes one
 
 Auth is the raw key in `Authorization` (no "Bearer"). Bodies use eyeson's
 flat bracket keys (`"user[name]"`), as in its JSON examples.
@@ -16,6 +20,21 @@ flat bracket keys (`"user[name]"`), as in its JSON examples.
     ├── RateLimited      429
     ├── Unavailable      5xx, timeouts (a create is never repeated)
     └── InvalidRequest   400
+
+Personal links register the person as a guest of the room (`POST /guests/
+<guest token>`, the token being the `guest` parameter of the shared
+guest_join link) with their name and `Person.key` as id; the guest's own
+`links.gui` is their link. A guest is never the host: the host's link is the
+organizer's `links.gui` from the create. eyeson reports the id back as
+`participant.id` in participant_update webhooks.
+
+Webhooks are registered through the API (`register_webhook`, at start when
+CONVENE_PUBLIC_URL is set) for the types convene reads, room_update and
+participant_update, and removed at shutdown (`unregister_webhook`). Both look
+at `GET /webhooks` first, so a repeat does not duplicate it and a webhook that
+points elsewhere (another system using the same key) is never removed. The
+webhook belongs to the API key, not the process: with several replicas, the
+first to stop removes it for all until one starts again.
 
 `room_id` is eyeson's room id. For a permalink it is the permalink id, which
 eyeson also uses as the id of the room its meetings run in, so webhook events
@@ -43,19 +62,28 @@ A create whose outcome is unknown (timeout, 5xx, a 201 convene cannot read):
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
 from bot.config import Settings
-from bot.ports import Capabilities, Clock, Room, RoomSpec
+from bot.ports import Capabilities, Clock, Person, Room, RoomSpec
 from bot.providers import LABELS, errors
-from bot.providers.http import ProviderHTTP, field, identifier, identifier_or_none, link
+from bot.providers.http import (
+    ProviderHTTP,
+    field,
+    identifier,
+    identifier_or_none,
+    link,
+    payload,
+)
 
 NAME = "eyeson"
 LABEL = LABELS[NAME]
+WEBHOOK_TYPES = ("room_update", "participant_update")  # what bot.providers.webhooks reads
 
 GONE = (
     f"{LABEL} says this meeting has already shut down, so its links no longer work; "
@@ -85,10 +113,11 @@ def eyeson_time(moment: datetime) -> str:
 class Eyeson:
     name = NAME
     label = LABEL
-    capabilities = Capabilities(host_link=True)
+    capabilities = Capabilities(host_link=True, personal_link=True)
 
     def __init__(self, http: ProviderHTTP) -> None:
         self.http = http
+        self._webhook_url: str | None = None  # the webhook this process registered
 
     def request_body(self, spec: RoomSpec) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -157,9 +186,56 @@ class Eyeson:
     async def check(self) -> None:
         await self.http.request("GET", "/rooms")
 
+    async def personal_link(self, room_id: str, person: Person, *, join_url: str) -> str | None:
+        """Register `person` as a guest; None when the join link has no guest token."""
+        token = (parse_qs(urlsplit(join_url).query).get("guest") or [""])[0]
+        if not token:
+            return None
+        body = {"name": person.name or person.key, "id": person.key}
+        # A lost answer costs one unused guest, so the call may be retried.
+        response = await self.http.request(
+            "POST", f"/guests/{_quoted(token)}", json=body, idempotent=True
+        )
+        return self.http.read(response, lambda answer: link(answer["links"]["gui"]))
+
+    async def register_webhook(self, url: str) -> None:
+        """Make sure eyeson posts room and participant updates to `url`, once."""
+        if not any(u == url and set(WEBHOOK_TYPES) <= t for _, u, t in await self._webhooks()):
+            body = {"url": url, "types": ",".join(WEBHOOK_TYPES)}
+            await self.http.request("POST", "/webhooks", json=body)
+        self._webhook_url = url
+
+    async def unregister_webhook(self) -> None:
+        """Remove the webhook this process registered; one pointing elsewhere stays."""
+        if self._webhook_url is None:
+            return
+        for hook_id, url, _ in await self._webhooks():
+            if url == self._webhook_url:
+                await self.http.delete(f"/webhooks/{_quoted(hook_id)}")
+        self._webhook_url = None
+
+    async def _webhooks(self) -> list[tuple[str, str, set[str]]]:
+        """(id, url, types) of each registered webhook: eyeson answers one object
+        (types a comma list) or none; a list of them is read as well."""
+        response = await self.http.get_or_none("/webhooks")
+        answer = payload(response) if response is not None else None
+        return list(_hooks(answer))
+
 
 def _quoted(room_id: str) -> str:
     return quote(room_id, safe="")
+
+
+def _hooks(answer: Any) -> Iterator[tuple[str, str, set[str]]]:
+    for hook in answer if isinstance(answer, list) else [answer]:
+        hook_id = identifier_or_none(field(hook, "id"))
+        url = field(hook, "url")
+        types = field(hook, "types")
+        if isinstance(types, str):
+            types = types.split(",")
+        if hook_id is None or not isinstance(url, str) or not isinstance(types, list):
+            continue
+        yield hook_id, url, {t.strip() for t in types if isinstance(t, str)}
 
 
 def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> Eyeson:

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.observability import PROVIDER_CALLS, PROVIDER_LATENCY
 from bot.providers import errors
 
 log = logging.getLogger(__name__)
@@ -239,7 +240,7 @@ class ProviderHTTP:
             attempt += 1
             remaining = deadline - time.monotonic()
             try:
-                response = await self.client.request(
+                response = await self._measured(
                     method,
                     self.url(path),
                     json=json,
@@ -281,6 +282,22 @@ class ProviderHTTP:
             if attempt >= self._max_attempts or time.monotonic() + delay > deadline:
                 raise failure
             await self.sleep(delay)
+
+    async def _measured(self, method: str, url: str, **options: Any) -> httpx.Response:
+        """One attempt, counted by status ("timeout", "network" when none came) and timed."""
+        provider = self.label.lower()
+        started = time.monotonic()
+        status = "network"
+        try:
+            response = await self.client.request(method, url, **options)
+            status = str(response.status_code)
+            return response
+        except httpx.TimeoutException:
+            status = "timeout"
+            raise
+        finally:
+            PROVIDER_CALLS.labels(provider=provider, status=status).inc()
+            PROVIDER_LATENCY.labels(provider=provider).observe(time.monotonic() - started)
 
     def read(self, response: httpx.Response, pick: Callable[[Any], T]) -> T:
         """Parse a 2xx answer and pick what convene needs; any failure is Unreadable.

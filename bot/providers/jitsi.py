@@ -9,6 +9,12 @@ the meeting's end. Issue times come from the injected clock (the service's),
 and a token never expires before it was issued. Without them, the host link
 is the room URL with the organizer's name filled in, and `host_note` explains
 how moderation works.
+
+Personal links: with signing, a token of the person's own (`context.user` with
+their name and `Person.key` as id, `moderator: false`) for the same room and
+lifetime as the shared guest token, which is read back from the join link;
+without signing, the room URL with their name filled in, like the host link
+there (such a link carries no identity a server checks).
 """
 
 from __future__ import annotations
@@ -18,15 +24,15 @@ import re
 import secrets
 import string
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import jwt
 
 from bot.config import Settings
-from bot.ports import Capabilities, Clock, Room, RoomSpec
+from bot.ports import Capabilities, Clock, Person, Room, RoomSpec
 from bot.providers import LABELS
 
 NAME = "jitsi"
@@ -76,7 +82,7 @@ class JitsiProvider:
         self._app_id = settings.jitsi_app_id
         self._secret = settings.jitsi_app_secret
         self._clock = clock
-        self.capabilities = Capabilities(host_link=self._signing)
+        self.capabilities = Capabilities(host_link=self._signing, personal_link=True)
 
     @property
     def _signing(self) -> bool:
@@ -89,10 +95,41 @@ class JitsiProvider:
             host = self.token(spec, room, moderator=True)
             guest = self.token(spec, room, moderator=False)
             return Room(room_id=room, join_url=f"{url}?jwt={guest}", host_url=f"{url}?jwt={host}")
-        display = json.dumps(spec.organizer_name or "Host")
-        host_url = f"{url}#userInfo.displayName={quote(display, safe='')}"
+        host_url = _with_display_name(url, spec.organizer_name or "Host")
         note = MEET_JIT_SI_NOTE if self._domain == PUBLIC_SERVER else SELF_HOSTED_NOTE
         return Room(room_id=room, join_url=url, host_url=host_url, host_note=note)
+
+    async def personal_link(self, room_id: str, person: Person, *, join_url: str) -> str | None:
+        """A non-moderator token naming `person`, or their name in the plain link;
+        None when a signed join link holds no token of ours to take the lifetime from."""
+        url = f"{self._base}/{quote(room_id, safe='')}"
+        if not self._signing:
+            return _with_display_name(url, person.name or person.key)
+        shared = self._shared_claims(join_url, room_id)
+        if shared is None:
+            return None
+        now = self._clock()
+        expires = max(int(shared["exp"]), int((now + GRACE).timestamp()))
+        claims = self._claims(room_id, {"moderator": False}, now, expires)
+        claims["context"]["user"].update(name=person.name or person.key, id=person.key)
+        return f"{url}?jwt={jwt.encode(claims, self._secret or '', algorithm='HS256')}"
+
+    def _shared_claims(self, join_url: str, room_id: str) -> dict[str, Any] | None:
+        """The claims of the join link's guest token, if convene signed it for this room."""
+        tokens = parse_qs(urlsplit(join_url).query).get("jwt") or [""]
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                tokens[0],
+                self._secret or "",
+                algorithms=["HS256"],
+                audience=AUDIENCE,
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        if claims.get("room") != room_id or not isinstance(claims.get("exp"), int):
+            return None
+        return claims
 
     def token(self, spec: RoomSpec, room: str, *, moderator: bool) -> str:
         """An HS256 token for one room, usable until an hour after the meeting ends
@@ -107,17 +144,22 @@ class JitsiProvider:
         if moderator:
             user["name"] = spec.organizer_name or spec.organizer_id
             user["id"] = spec.organizer_id
-        claims: dict[str, Any] = {
+        expires = int((max(spec.end, now) + GRACE).timestamp())
+        return jwt.encode(self._claims(room, user, now, expires), self._secret, algorithm="HS256")
+
+    def _claims(
+        self, room: str, user: dict[str, Any], now: datetime, expires: int
+    ) -> dict[str, Any]:
+        return {
             "iss": self._app_id,
             "aud": AUDIENCE,
             "sub": self._domain,
             "room": room,
             "iat": int(now.timestamp()),
             "nbf": int((now - SKEW).timestamp()),
-            "exp": int((max(spec.end, now) + GRACE).timestamp()),
+            "exp": expires,
             "context": {"user": user},
         }
-        return jwt.encode(claims, self._secret, algorithm="HS256")
 
     async def end_room(self, room_id: str) -> None:
         """Jitsi has no API to close a room; it empties and vanishes by itself."""
@@ -128,6 +170,11 @@ class JitsiProvider:
 
     async def check(self) -> None:
         """Nothing to authenticate against: tokens are checked by the server on join."""
+
+
+def _with_display_name(url: str, name: str) -> str:
+    """Jitsi reads `#userInfo.displayName` as a JSON string from the URL fragment."""
+    return f"{url}#userInfo.displayName={quote(json.dumps(name), safe='')}"
 
 
 def build(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> JitsiProvider:

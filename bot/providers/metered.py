@@ -4,7 +4,7 @@
     GET    /room/{roomName}    the room | 404
     DELETE /room/{roomName}    archives the room | 404
     GET    /rooms              all rooms (check() only; not on the create-room page)
-    POST   /token              {roomName, isAdmin: true} -> {token}
+    POST   /token              {roomName, isAdmin, name, externalUserId} -> {token}
 
 Auth is `?secretKey=` on every call, so no URL is ever logged (ProviderHTTP
 logs method and path only). Failures answer `{"success": false, "message": …}`.
@@ -19,10 +19,14 @@ logs method and path only). Failures answer `{"success": false, "message": …}`
     └── InvalidRequest   400 "Invalid request"
 
 `room_id` is the room name. The join link is the room page; the host link adds
-the admin token (`?token=`). Rooms are private with request-to-join, so guests
-knock and the host lets them in. With CONVENE_PUBLIC_URL set, each room's four
-webhook URLs point at `<public>/webhooks/metered/<token>`, the token derived
-from the secret key and room name (`bot.providers.webhooks`). Metered has no
+the admin token (`?token=`), a personal link a token with `isAdmin: false`, the
+person's name and `Person.key` as `externalUserId` (Metered's name for the
+caller's own user id; the create-room page does not show the token call). A
+token's lifetime is the room's: nobody joins after its expireUnixSec. Rooms are
+private with request-to-join, so guests with the shared link knock and the host
+lets them in; a personal link's holder walks in. With CONVENE_PUBLIC_URL set,
+each room's four webhook URLs point at `<public>/webhooks/metered/<token>`, the
+token derived from the secret key and room name (`bot.providers.webhooks`). Metered has no
 cancel: cancelling archives the room like ending.
 
 convene chooses the room name (a slug and 32 random bits), so a create whose
@@ -46,7 +50,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from bot.config import Settings
-from bot.ports import Capabilities, Clock, Room, RoomSpec
+from bot.ports import Capabilities, Clock, Person, Room, RoomSpec
 from bot.providers import LABELS, errors
 from bot.providers.http import ProviderHTTP, payload, text
 from bot.providers.webhooks import metered_webhook_token
@@ -87,7 +91,7 @@ def unix(moment: datetime) -> int:
 class Metered:
     name = NAME
     label = LABEL
-    capabilities = Capabilities(host_link=True)
+    capabilities = Capabilities(host_link=True, personal_link=True)
 
     def __init__(
         self, http: ProviderHTTP, *, secret_key: str, public_url: str | None = None
@@ -160,6 +164,18 @@ class Metered:
         # A lost answer only costs an unused token, so the call may be retried.
         response = await self.http.request("POST", "/token", json=body, idempotent=True)
         return self.http.read(response, lambda answer: text(answer["token"]))
+
+    async def personal_link(self, room_id: str, person: Person, *, join_url: str) -> str | None:
+        """A participant (not admin) token for `person`, on the room page."""
+        body: dict[str, Any] = {
+            "roomName": room_id,
+            "isAdmin": False,
+            "name": person.name or person.key,
+            "externalUserId": person.key,
+        }
+        response = await self.http.request("POST", "/token", json=body, idempotent=True)
+        token = self.http.read(response, lambda answer: text(answer["token"]))
+        return f"{self._site}/{quote(room_id, safe='')}?token={quote(token)}"
 
     async def end_room(self, room_id: str) -> None:
         await self.http.delete(f"/room/{quote(room_id, safe='')}")

@@ -8,8 +8,11 @@ second reason to always secure them. Every path ends with a slash, as the
 API requires. The room id is Upclass's meeting code, e.g. "ABCD-EFGH-IJKL".
 
 Its `cancel_room` is a real cancel (Upclass bills nothing for a meeting nobody
-joined, but cancels only those; otherwise it ends the meeting). Besides the
-protocol it offers `add_participant` (a personal link for one more person).
+joined, but cancels only those; otherwise it ends the meeting). Its
+`personal_link` registers the person as an attendee (`Person.key` as
+external_user_id) and returns their own join_url; `add_participant` does the
+registering, for the host too. Upclass sends no webhooks, so attendance cannot
+come from it.
 
 A create whose outcome is unknown (timeout, 5xx, a 2xx convene cannot read) is
 never repeated. If the answer still names its meeting_code, `GET
@@ -34,7 +37,7 @@ from urllib.parse import quote
 import httpx
 
 from bot.config import Settings
-from bot.ports import Capabilities, Clock, Room, RoomSpec
+from bot.ports import Capabilities, Clock, Person, Room, RoomSpec
 from bot.providers import LABELS, errors
 from bot.providers.http import (
     READ_ERRORS,
@@ -92,7 +95,7 @@ class UpclassHTTP(ProviderHTTP):
 class UpclassProvider:
     name = NAME
     label = LABEL
-    capabilities = Capabilities(host_link=True)
+    capabilities = Capabilities(host_link=True, personal_link=True)
 
     def __init__(self, http: ProviderHTTP) -> None:
         self.http = http
@@ -168,7 +171,12 @@ class UpclassProvider:
             response = await self.http.request(
                 "GET", f"{_meeting(room_id)}participants/{quote(user_id, safe='')}/"
             )
-        return self.http.read(response, lambda answer: link(answer["join_url"]))
+        return self.http.read(response, lambda answer: _join_link(answer, host=host))
+
+    async def personal_link(self, room_id: str, person: Person, *, join_url: str) -> str | None:
+        """The person's own attendee link; an earlier registration is reused, but
+        never one registered as host."""
+        return await self.add_participant(room_id, person.key, person.name)
 
     async def end_room(self, room_id: str) -> None:
         try:
@@ -218,6 +226,14 @@ def _meeting(room_id: str) -> str:
 
 def _participant(user_id: str, name: str, role: str) -> dict[str, str]:
     return {"display_name": (name or user_id)[:100], "external_user_id": user_id, "role": role}
+
+
+def _join_link(answer: Any, *, host: bool) -> str:
+    """A participant's join_url; an attendee's request answered with a host's
+    registration (the same external id) is refused, so no host link leaks."""
+    if not host and answer.get("role") == "host":
+        raise errors.Conflict(LABEL, DUPLICATE)
+    return link(answer["join_url"])
 
 
 def _host_link(participants: Any, organizer_id: str) -> str | None:

@@ -17,6 +17,24 @@ which the caller takes from the service's clock, never the machine's.
              the secret key and the room name (`metered_webhook_token`). The
              token is checked against the room names a cheap scan finds in the raw
              body before the body is parsed; the parsed room must be the same one.
+
+Join and leave events carry what attendance needs: `participant`, the display
+name the provider reports (shown as a name, never used as a user id), and
+`participant_key`, the `Person.key` ("<platform>:<user id>") a personal link
+carried, only when the body holds a value of that shape, so an id the provider
+made up is never mistaken for a platform user. `at` is the event's own time
+where the body documents one (Whereby's `createdAt`); otherwise None and the
+receiver uses its clock.
+
+    Whereby  `data.displayName`; `data.externalId`, the `?externalId=` of the
+             personal link. The link's URL can be edited by whoever holds it, so
+             this identity is as good as the person's honesty, unlike the ones
+             below, which the provider sets server-side.
+    eyeson   `participant.name`; `participant.id`, the `id` convene registered
+             the guest with (`POST /guests/<token>`). No event time.
+    Metered  the name from the usual spellings; `externalUserId`, set on the
+             personal link's access token. Metered's docs name the join and
+             leave webhook URLs but not their bodies, nor an event time.
 """
 
 from __future__ import annotations
@@ -26,7 +44,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, Literal
 
@@ -49,13 +67,21 @@ _WHEREBY_KINDS: dict[str, Kind] = {
 }
 
 
+# Person.key: a platform name, a colon, the platform's user id (no spaces).
+_PERSON_KEY = re.compile(r"[a-z][a-z0-9_-]{0,31}:[!-~]{1,200}")
+
+
 @dataclass(frozen=True)
 class ProviderEvent:
+    """`participant`/`participant_key`/`at` are for "joined" and "left" (module docstring)."""
+
     provider: str
     kind: Kind
     room_id: str
     participant: str | None = None
     event_id: str | None = None
+    participant_key: str | None = None
+    at: datetime | None = None
 
 
 class WebhookRejected(Exception):
@@ -101,6 +127,24 @@ def _text(value: object) -> str | None:
     return None
 
 
+def person_key(value: object) -> str | None:
+    """`value` when it is shaped like a `Person.key` convene put in a link, else None."""
+    if isinstance(value, str) and _PERSON_KEY.fullmatch(value):
+        return value
+    return None
+
+
+def _moment(value: object) -> datetime | None:
+    """An ISO 8601 time with its offset, as aware UTC; anything else is None."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
+
+
 # --- Whereby -----------------------------------------------------------------
 
 
@@ -140,10 +184,18 @@ def verify_whereby(
     room_id = _text(data.get("meetingId")) or _text(data.get("roomName"))
     if room_id is None:
         return None
-    participant = None
-    if kind in ("joined", "left"):
-        participant = _text(data.get("displayName")) or _text(data.get("participantId"))
-    return ProviderEvent("whereby", kind, room_id, participant, _text(payload.get("id")))
+    event_id = _text(payload.get("id"))
+    if kind not in ("joined", "left"):
+        return ProviderEvent("whereby", kind, room_id, None, event_id)
+    return ProviderEvent(
+        "whereby",
+        kind,
+        room_id,
+        _text(data.get("displayName")),
+        event_id,
+        participant_key=person_key(data.get("externalId")),
+        at=_moment(payload.get("createdAt")),
+    )
 
 
 # --- eyeson ------------------------------------------------------------------
@@ -179,8 +231,14 @@ def verify_eyeson(headers: Mapping[str, str], body: bytes, api_key: str) -> Prov
         if room_id_text is None:
             return None
         kind: Kind = "joined" if person["online"] else "left"
-        name = _text(person.get("name")) or _text(person.get("id"))
-        return ProviderEvent("eyeson", kind, room_id_text, name, None)
+        return ProviderEvent(
+            "eyeson",
+            kind,
+            room_id_text,
+            _text(person.get("name")),
+            None,
+            participant_key=person_key(person.get("id")),
+        )
     return None
 
 
@@ -225,18 +283,25 @@ def verify_metered(token: str, body: bytes, secret_key: str) -> ProviderEvent | 
     kind = _metered_kind(payload)
     if kind is None:
         return None
-    participant = None
-    if kind in ("joined", "left"):
-        participant = next(
-            (
-                text
-                for key in ("participantName", "name", "username", "participantId")
-                if (text := _text(_dig(payload, key))) is not None
-            ),
-            None,
-        )
     event_id = _text(payload.get("id")) or _text(payload.get("eventId"))
-    return ProviderEvent("metered", kind, room_name, participant, event_id)
+    if kind not in ("joined", "left"):
+        return ProviderEvent("metered", kind, room_name, None, event_id)
+    participant = next(
+        (
+            text
+            for key in ("participantName", "name", "username")
+            if (text := _text(_dig(payload, key))) is not None
+        ),
+        None,
+    )
+    return ProviderEvent(
+        "metered",
+        kind,
+        room_name,
+        participant,
+        event_id,
+        participant_key=person_key(_dig(payload, "externalUserId")),
+    )
 
 
 def _dig(payload: Mapping[str, Any], key: str) -> object:

@@ -15,6 +15,11 @@ Errors follow `bot.providers.errors` through `ProviderHTTP`:
     │                    room may exist, so it is recovered (never two rooms)
     └── InvalidRequest   400/422
 
+Personal links are the room URL with `?displayName=` and `?externalId=`
+(`Person.key`), the URL parameters Whereby reads on joining; the externalId
+comes back in webhooks and `/insights/participants`. They are built from the
+shared roomUrl, never the hostRoomUrl, and need no API call.
+
 `room_id` is Whereby's `meetingId`. `startDate` is not sent: the OpenAPI marks it
 deprecated and ignored (a room opens at creation and lasts until endDate + 1 h).
 
@@ -45,12 +50,12 @@ import time
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
 from bot.config import Settings
-from bot.ports import Capabilities, Clock, Room, RoomSpec
+from bot.ports import Capabilities, Clock, Person, Room, RoomSpec
 from bot.providers import LABELS
 from bot.providers.http import (
     READ_ERRORS,
@@ -103,10 +108,22 @@ def _parse_time(value: object) -> datetime | None:
 class Whereby:
     name = NAME
     label = LABEL
-    capabilities = Capabilities(host_link=True)
+    capabilities = Capabilities(host_link=True, personal_link=True)
 
     def __init__(self, http: ProviderHTTP) -> None:
         self.http = http
+
+    async def personal_link(self, room_id: str, person: Person, *, join_url: str) -> str | None:
+        """The shared room URL with the person's name and key; any parameter that
+        could grant more (a `roomKey`) is dropped rather than passed on."""
+        parts = urlsplit(join_url)
+        kept = [
+            (key, value)
+            for key, value in parse_qsl(parts.query)
+            if key not in ("roomKey", "displayName", "externalId")
+        ]
+        kept += [("displayName", person.name or person.key), ("externalId", person.key)]
+        return urlunsplit(parts._replace(query=urlencode(kept), fragment=""))
 
     def meeting_body(self, spec: RoomSpec) -> dict[str, Any]:
         return {

@@ -68,7 +68,7 @@ async def _schedule(
     assert "⚠️" not in _content(answer), _content(answer)
     card = await emu.wait_for(lambda s: s.kind == "channel" and title in s.text)
     meeting_id = str(card.body["embeds"][0]["footer"]["text"]).split()[-1]
-    meeting = bot.h.core.get_meeting(meeting_id)
+    meeting = await bot.h.core.get_meeting(meeting_id)
     assert meeting is not None and meeting.message_ref is not None
     return meeting_id
 
@@ -81,7 +81,7 @@ async def test_move_to_a_time_defers_privately_and_edits_the_card_in_place(
     emu: DiscordEmulator, bot: Running
 ) -> None:
     meeting_id = await _schedule(emu, bot)
-    before = bot.h.core.get_meeting(meeting_id)
+    before = await bot.h.core.get_meeting(meeting_id)
     assert before is not None
 
     interaction = await emu.slash(
@@ -94,7 +94,7 @@ async def test_move_to_a_time_defers_privately_and_edits_the_card_in_place(
     assert answer.kind == "followup" and answer.ephemeral
     assert "Moved" in _content(answer) and "Design review" in _content(answer)
 
-    moved = bot.h.core.get_meeting(meeting_id)
+    moved = await bot.h.core.get_meeting(meeting_id)
     expected = _tomorrow(bot, 16, 30)
     assert moved is not None and moved.start == expected
     assert moved.end - moved.start == before.end - before.start  # the length is kept
@@ -120,7 +120,7 @@ async def test_move_to_a_range_sets_the_new_length(emu: DiscordEmulator, bot: Ru
     options = {"meeting": meeting_id, "when": "tomorrow 10:00-11:30"}
     answer = await _answer(emu, await emu.slash("move", options, user_id=ANA))
     assert "Moved" in _content(answer), _content(answer)
-    moved = bot.h.core.get_meeting(meeting_id)
+    moved = await bot.h.core.get_meeting(meeting_id)
     assert moved is not None
     assert (moved.start, moved.end) == (_tomorrow(bot, 10), _tomorrow(bot, 11, 30))
     [edit] = _edits(emu)
@@ -135,7 +135,7 @@ async def test_move_with_a_duration_option_changes_the_length(
     meeting_id = await _schedule(emu, bot)
     options = {"meeting": meeting_id, "when": "tomorrow 17:00", "duration": "1h15"}
     assert "Moved" in _content(await _answer(emu, await emu.slash("move", options, user_id=ANA)))
-    moved = bot.h.core.get_meeting(meeting_id)
+    moved = await bot.h.core.get_meeting(meeting_id)
     assert moved is not None and moved.end - moved.start == timedelta(hours=1, minutes=15)
 
 
@@ -154,7 +154,7 @@ async def test_a_range_and_a_duration_are_one_sentence_and_change_nothing(
     refused = await _answer(emu, await emu.slash("move", unparsable, user_id=ANA))
     assert "25:00" in _content(refused) and refused.ephemeral
     assert _edits(emu) == []
-    kept = bot.h.core.get_meeting(meeting_id)
+    kept = await bot.h.core.get_meeting(meeting_id)
     assert kept is not None and kept.start == _tomorrow(bot, 15)
 
 
@@ -168,7 +168,7 @@ async def test_a_dst_gap_is_explained_in_the_private_answer(
     options = {"meeting": meeting_id, "when": f"{day:%Y-%m-%d} 02:30"}
     answer = await _answer(emu, await emu.slash("move", options, user_id=ANA))
     assert "Moved" in _content(answer) and "does not exist" in _content(answer)
-    moved = bot.h.core.get_meeting(meeting_id)
+    moved = await bot.h.core.get_meeting(meeting_id)
     assert moved is not None and moved.start == at(day, 3, 0, BERLIN)
 
 
@@ -181,7 +181,7 @@ async def test_rename_edits_the_card_title(emu: DiscordEmulator, bot: Running) -
     assert "Sprint \\*retro\\*" in _content(answer)  # markdown shown as typed
     [edit] = _edits(emu)
     assert edit.body["embeds"][0]["title"] == "Sprint \\*retro\\*"
-    renamed = bot.h.core.get_meeting(meeting_id)
+    renamed = await bot.h.core.get_meeting(meeting_id)
     assert renamed is not None and renamed.title == "Sprint *retro*"
     assert renamed.start == _tomorrow(bot, 15)  # the time is untouched
 
@@ -196,7 +196,7 @@ async def test_only_the_organizer_or_a_manager_may_move_or_rename(
         refused = await _answer(emu, await emu.slash(sub, options, user_id=RAJ))
         assert refused.ephemeral and "Only the organizer" in _content(refused), _content(refused)
     assert _edits(emu) == []
-    kept = bot.h.core.get_meeting(meeting_id)
+    kept = await bot.h.core.get_meeting(meeting_id)
     assert kept is not None and kept.title == "Design review" and kept.start == _tomorrow(bot, 15)
 
     admin = await emu.slash("rename", rename, user_id=RAJ, permissions=MANAGE_GUILD)
@@ -221,7 +221,10 @@ async def test_schedule_reads_a_range_and_refuses_a_range_with_a_duration(
     options = {"title": "Workshop", "when": "tomorrow 13:00-15:30"}
     answer = await _answer(emu, await emu.slash("schedule", options, user_id=ANA))
     assert "Workshop" in _content(answer) and "⚠️" not in _content(answer)
-    [(start, end)] = bot.h.core.db.execute("SELECT start_at, end_at FROM meetings").fetchall()
+    [(start, end)] = [
+        tuple(row.values())
+        for row in await bot.h.core.store.all("SELECT start_at, end_at FROM meetings")
+    ]
     assert (start, end) == (
         f"{_tomorrow(bot, 13):%Y-%m-%dT%H:%M:%SZ}",
         f"{_tomorrow(bot, 15, 30):%Y-%m-%dT%H:%M:%SZ}",

@@ -87,7 +87,7 @@ async def test_meet_now_posts_join_link_publicly_and_host_link_ephemerally(
     answer = await _answer(emu, interaction)
     assert answer.kind == "followup" and _private(answer)
     # The private answer comes once the card is posted and its message remembered.
-    meeting = bot.h.core.get_meeting(meeting_id)
+    meeting = await bot.h.core.get_meeting(meeting_id)
     assert meeting is not None and meeting.message_ref is not None
     assert meeting.host_url and meeting.host_url in _content(answer)
     assert all(meeting.host_url not in s.text for s in emu.public())
@@ -113,7 +113,10 @@ async def test_schedule_posts_a_card_with_discord_timestamps(
     start = int(when.split("<t:")[1].split(":")[0])
     assert ":F>" in when and ":R>" in when
     expected = at(bot.h.clock().date() + timedelta(days=1), 15)
-    [meeting] = bot.h.core.db.execute("SELECT id, remind_s, start_at FROM meetings").fetchall()
+    [meeting] = [
+        tuple(row.values())
+        for row in await bot.h.core.store.all("SELECT id, remind_s, start_at FROM meetings")
+    ]
     assert meeting[1] == 15 * 60 and meeting[2] == f"{expected:%Y-%m-%dT%H:%M:%SZ}"
     assert start == int(expected.timestamp())
 
@@ -198,7 +201,7 @@ async def test_list_host_end_and_cancel_by_command(emu: DiscordEmulator, bot: Ru
     listed = await _answer(emu, await emu.slash("list", user_id=ANA))
     assert meeting_id in _content(listed) and _private(listed)
     host = await _answer(emu, await emu.slash("host", {"meeting": meeting_id}, user_id=ANA))
-    meeting = bot.h.core.get_meeting(meeting_id)
+    meeting = await bot.h.core.get_meeting(meeting_id)
     assert meeting is not None and meeting.host_url and meeting.host_url in _content(host)
     assert _private(host)
     refused = await _answer(emu, await emu.slash("end", {"meeting": meeting_id}, user_id=RAJ))
@@ -219,7 +222,7 @@ async def test_config_changes_need_manage_server(emu: DiscordEmulator, bot: Runn
     change = {"setting": "length", "value": "45m"}
     refused = await _answer(emu, await emu.slash("config", change, user_id=RAJ))
     assert "Manage Server" in _content(refused) and _private(refused)
-    settings = bot.h.core.settings_for("discord", str(GUILD_ID))
+    settings = await bot.h.core.settings_for("discord", str(GUILD_ID))
     assert settings.default_length.total_seconds() == 30 * 60
     allowed = await emu.slash("config", change, user_id=ANA, permissions=MANAGE_GUILD)
     assert "45 minutes" in _content(await _answer(emu, allowed))

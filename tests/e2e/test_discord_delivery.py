@@ -46,7 +46,7 @@ async def test_end_button_still_works_after_a_restart(emu: DiscordEmulator, db_f
         assert answer.ephemeral and "Ended" in _content(answer)
         edit = await emu.wait_for(lambda s: s.kind == "edit")
         assert edit.body["components"] == []
-        meeting = again.h.core.get_meeting(meeting_id)
+        meeting = await again.h.core.get_meeting(meeting_id)
         assert meeting is not None and meeting.status is MeetingStatus.ENDED
     assert emu.identifies == 2
 
@@ -61,7 +61,7 @@ async def test_someone_elses_end_button_is_refused_privately(
             answer = await _answer(emu, clicked)
             assert answer.ephemeral and "Only the organizer" in _content(answer)
         meeting_id = card.body["embeds"][0]["footer"]["text"].split()[-1]
-        meeting = bot.h.core.get_meeting(meeting_id)
+        meeting = await bot.h.core.get_meeting(meeting_id)
         assert meeting is not None and meeting.status is MeetingStatus.ACTIVE
         assert not [s for s in emu.sent if s.kind == "edit"]
 
@@ -97,7 +97,7 @@ async def test_feedback_buttons_and_comment_form_for_an_unknown_meeting_answer_p
         assert answer.ephemeral and "no longer knows" in _content(answer)
         await asyncio.sleep(0.1)
         assert len(emu.answers_to(submitted)) == 1  # answered once, not twice
-        assert bot.h.core.db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0
+        assert await bot.h.core.store.value("SELECT COUNT(*) FROM feedback") == 0
 
 
 async def test_forbidden_channel_tells_the_organizer_privately_and_keeps_running(
@@ -138,9 +138,16 @@ async def test_messenger_notices_reply_to_the_card_and_mention_only_invitees(
         card = await emu.wait_for(lambda s: s.kind == "channel")
         assert f"<@{RAJ}>" in str(card.body["embeds"])
         meeting_id = card.body["embeds"][0]["footer"]["text"].split()[-1]
-        meeting = bot.h.core.get_meeting(meeting_id)
+        meeting = await bot.h.core.get_meeting(meeting_id)
         assert meeting is not None and meeting.message_ref
-        notice = Notice(NoticeKind.REMINDER, meeting_id, "Plan", "starts soon", meeting.join_url)
+        notice = Notice(
+            NoticeKind.REMINDER,
+            meeting_id,
+            "Plan",
+            "starts soon",
+            meeting.join_url,
+            mentions=meeting.invitees,
+        )
         await bot.platform.messenger.post_notice(PLACE, notice, meeting.message_ref)
         posted = [s for s in emu.sent if s.kind == "channel"][-1]
         assert str(posted.body["message_reference"]["message_id"]) == meeting.message_ref

@@ -85,7 +85,7 @@ async def test_ending_a_meeting_prompts_under_the_card_and_the_organizer_private
 ) -> None:
     async with running(emu, db_file) as bot:
         got = await _ended(emu)
-        meeting = bot.h.core.get_meeting(got.meeting_id)
+        meeting = await bot.h.core.get_meeting(got.meeting_id)
         assert meeting is not None and meeting.message_ref
         reference = got.public.body["message_reference"]
         assert str(reference["message_id"]) == meeting.message_ref
@@ -132,7 +132,7 @@ async def test_answers_after_the_window_closes_are_refused_politely(
     async with running(emu, db_file) as bot:
         got = await _ended(emu)
         # The window was fixed when the prompt went out: only time passing closes it.
-        window = bot.h.core.settings_for("discord", str(GUILD_ID)).feedback_window
+        window = (await bot.h.core.settings_for("discord", str(GUILD_ID))).feedback_window
         bot.h.clock.advance(seconds=window.total_seconds() + 1)
         late = await _click(emu, got.dm, f"convene:feedback:{got.meeting_id}:4")
         assert "closed" in late and "thank you all the same" in late
@@ -149,7 +149,7 @@ async def test_nobody_is_prompted_twice_across_a_restart_and_old_prompts_still_w
         got = await _ended(emu)
     assert (len(_prompts(emu, "channel")), len(_prompts(emu, "dm"))) == (1, 1)
     async with running(emu, db_file) as again:
-        meeting = again.h.core.get_meeting(got.meeting_id)
+        meeting = await again.h.core.get_meeting(got.meeting_id)
         assert meeting is not None
         await again.h.lifecycle.sweep()
         await again.h.service.feedback.prompt(meeting)  # a second end path, after the restart
@@ -170,7 +170,7 @@ async def test_attendees_known_only_by_a_provider_name_are_not_messaged(
 ) -> None:
     async with running(emu, db_file) as bot:
         card = await _now(emu, "Sync")
-        meeting = bot.h.core.get_meeting(card.body["embeds"][0]["footer"]["text"].split()[-1])
+        meeting = await bot.h.core.get_meeting(card.body["embeds"][0]["footer"]["text"].split()[-1])
         assert meeting is not None
         joined = ProviderEvent("jitsi", "joined", meeting.room_id, "Lee (guest)", "j1")
         await bot.h.service.on_provider_event(joined)

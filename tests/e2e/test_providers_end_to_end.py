@@ -79,7 +79,7 @@ async def wired(request: pytest.FixtureRequest) -> AsyncIterator[Wired]:
         try:
             yield Wired(h, emulator, env)
         finally:
-            h.core.db.close()
+            await h.core.store.close()
 
 
 async def test_meet_posts_join_link_publicly_and_host_link_privately(wired: Wired) -> None:

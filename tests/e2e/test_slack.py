@@ -98,7 +98,9 @@ async def test_titles_cannot_ping_the_channel(tmp_path: Path) -> None:
         assert "&lt;!channel&gt;" in public and "&amp;" in public
         assert "link_names" not in card.params
         [join] = _join_urls(card.params["blocks"])
-        assert forgeries(card.params, title, {join}) == []
+        calendar = _button_urls(card.params["blocks"], "meet_link_")
+        assert len(calendar) == 2  # Google and Outlook; no .ics without a public URL
+        assert forgeries(card.params, title, {join, *calendar}) == []
 
 
 FORGED = [
@@ -112,6 +114,10 @@ FORGED = [
 
 
 def _join_urls(blocks: object) -> list[str]:
+    return _button_urls(blocks, "meet_join")
+
+
+def _button_urls(blocks: object, action_prefix: str) -> list[str]:
     blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
     assert isinstance(blocks, list)
     return [
@@ -119,7 +125,7 @@ def _join_urls(blocks: object) -> list[str]:
         for b in blocks
         if b["type"] in ("actions", "section")
         for e in (b.get("elements") or [b.get("accessory") or {}])
-        if str(e.get("action_id", "")).startswith("meet_join")
+        if str(e.get("action_id", "")).startswith(action_prefix)
     ]
 
 
@@ -135,7 +141,8 @@ async def test_forged_titles_read_literally_wherever_slack_shows_them(
         [made] = await rig.slack.wait_for_responses()
         [join] = _join_urls(card.params["blocks"])
         [host] = host_links(rig)
-        assert forgeries(card.params, title, {join}) == []
+        calendar = _button_urls(card.params["blocks"], "meet_link_")
+        assert forgeries(card.params, title, {join, *calendar}) == []
         assert forgeries(made, title, {host}, collapse=False) == []  # prose keeps the text
 
         await rig.command("/meet list")

@@ -78,8 +78,8 @@ async def _submit(rig: Rig, view: dict[str, Any], user: str = "UANA", **changes:
     return json.loads(body) if body else {}
 
 
-def _meeting(rig: Rig, meeting_id: str) -> Any:
-    meeting = rig.app.core.get_meeting(meeting_id)
+async def _meeting(rig: Rig, meeting_id: str) -> Any:
+    meeting = await rig.app.core.get_meeting(meeting_id)
     assert meeting is not None
     return meeting
 
@@ -125,7 +125,7 @@ async def test_a_new_time_moves_the_meeting_updates_the_card_and_answers_private
 ) -> None:
     async with running(tmp_path) as rig:
         meeting_id = await _book(rig)
-        before = _meeting(rig, meeting_id)
+        before = await _meeting(rig, meeting_id)
         await _click_edit(rig, meeting_id)
         view = await _opened_form(rig)
 
@@ -134,7 +134,7 @@ async def test_a_new_time_moves_the_meeting_updates_the_card_and_answers_private
         [update] = await rig.slack.wait_for("chat.update")
         [private] = await rig.slack.wait_for("chat.postEphemeral")
 
-        moved = _meeting(rig, meeting_id)
+        moved = await _meeting(rig, meeting_id)
         assert moved.start == at(TOMORROW, 17, 30, BERLIN)
         assert moved.end - moved.start == timedelta(minutes=30)  # the length is kept
         assert moved.title == "Retro" and moved.join_url != before.join_url
@@ -163,7 +163,7 @@ async def test_a_new_title_and_a_range_are_a_rename_then_a_move_with_one_answer(
         [private] = await rig.slack.wait_for("chat.postEphemeral")
         text = private.params["text"]
         assert text.index("Renamed") < text.index("Moved"), text
-        changed = _meeting(rig, meeting_id)
+        changed = await _meeting(rig, meeting_id)
         assert changed.title == "Sprint retro"
         assert (changed.start, changed.end) == (
             at(TOMORROW, 10, 0, BERLIN),
@@ -179,14 +179,14 @@ async def test_only_the_length_changed_keeps_the_exact_start(tmp_path: Path) -> 
     async with running(tmp_path) as rig:
         rig.clock.advance(seconds=17)  # "in 2h" starts at 11:00:17: the form shows 11:00
         meeting_id = await _book(rig, "/meet Retro in 2h for 30m")
-        start = _meeting(rig, meeting_id).start
+        start = (await _meeting(rig, meeting_id)).start
         await _click_edit(rig, meeting_id)
         view = await _opened_form(rig)
         await _submit(rig, view, duration="1h")
         await rig.slack.wait_for("chat.update")
         [private] = await rig.slack.wait_for("chat.postEphemeral")
         assert "Moved" in private.params["text"]
-        moved = _meeting(rig, meeting_id)
+        moved = await _meeting(rig, meeting_id)
         assert moved.start == start and moved.end - moved.start == timedelta(hours=1)
 
 
@@ -203,7 +203,7 @@ async def test_a_submission_by_someone_else_is_refused_and_changes_nothing(
         [private] = await rig.slack.wait_for("chat.postEphemeral")
         assert private.params["user"] == "URAJ" and "Only the organizer" in private.params["text"]
         assert rig.slack.calls_to("chat.update") == []
-        kept = _meeting(rig, meeting_id)
+        kept = await _meeting(rig, meeting_id)
         assert kept.title == "Retro" and kept.start == at(TOMORROW, 16, 0, BERLIN)
 
 
@@ -251,7 +251,7 @@ async def test_an_unchanged_form_changes_nothing_and_bad_fields_come_back(
         [private] = await rig.slack.wait_for("chat.postEphemeral")
         assert "Nothing was changed" in private.params["text"]
         assert rig.slack.calls_to("chat.update") == []
-        assert _meeting(rig, meeting_id).start == at(TOMORROW, 16, 0, BERLIN)
+        assert (await _meeting(rig, meeting_id)).start == at(TOMORROW, 16, 0, BERLIN)
 
 
 # ---- the form's words read back to the same instant (pure) -----------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from storage.slack_installs import StoreInstallationStore
 from tests.e2e.slack_rig import NOW, Rig, block_problems, running
 from tests.emulators import slack as emu
 
@@ -87,9 +87,11 @@ async def test_help_offers_the_form_as_a_button(tmp_path: Path) -> None:
         assert opened.params["trigger_id"] == "trigger-2"
 
 
-def installed_teams(db_path: Path) -> list[str]:
-    with sqlite3.connect(db_path) as conn:
-        return [row[0] for row in conn.execute("select team_id from slack_bots")]
+async def installed_teams(rig: Rig, teams: tuple[str, ...] = ("T0SECOND",)) -> list[str]:
+    """The teams whose bot token convene holds, read as bolt reads them."""
+    installs = StoreInstallationStore(rig.app.store, rig.app.service.now)
+    found = [await installs.async_find_bot(enterprise_id=None, team_id=team) for team in teams]
+    return [bot.team_id for bot in found if bot is not None and bot.bot_token and bot.team_id]
 
 
 # slack_sdk's oauth.v2.access still builds aiohttp.BasicAuth, deprecated in aiohttp 3.14.
@@ -115,12 +117,14 @@ async def test_oauth_install_then_commands_use_the_stored_token_until_uninstalle
             "chat:write",
             "chat:write.public",
             "users:read",
+            "calls:read",
+            "calls:write",
         }
         rig.slack.oauth_codes["code-1"] = ("T0SECOND", "Second Team")
         redirect = f"{rig.base}/slack/oauth_redirect?code=code-1&state={query['state'][0]}"
         async with rig.session.get(redirect, headers={"Cookie": cookie}) as r:
             assert r.status == 200, await r.text()
-        assert installed_teams(tmp_path / "convene.db") == ["T0SECOND"]
+        assert await installed_teams(rig) == ["T0SECOND"]
 
         await rig.command("/meet Cross team in 10m", team="T0SECOND")
         [card] = await rig.slack.wait_for("chat.postMessage")
@@ -129,10 +133,10 @@ async def test_oauth_install_then_commands_use_the_stored_token_until_uninstalle
         status, _ = await rig.client.event("T0SECOND", {"type": "app_uninstalled"})
         assert status == 200
         for _ in range(100):
-            if not installed_teams(tmp_path / "convene.db"):
+            if not await installed_teams(rig):
                 break
             await rig.session.get(f"{rig.base}/healthz")
-        assert installed_teams(tmp_path / "convene.db") == []
+        assert await installed_teams(rig) == []
 
 
 async def test_oauth_redirect_without_the_state_cookie_is_refused(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ class Running:
     async def meeting(self) -> Meeting:
         reply = await self.app.service.handle(self.platform.caller(), CreateMeeting(title="Sync"))
         assert reply.ok, reply.text
-        found = self.app.core.get_meeting(self.platform.cards[-1][1].meeting_id)
+        found = await self.app.core.get_meeting(self.platform.cards[-1][1].meeting_id)
         assert found is not None
         return found
 
@@ -89,7 +89,7 @@ async def test_session_ended_webhook_closes_the_meeting_once(running: Running) -
             f"{running.base}/webhooks/whereby", content=body, headers=headers
         )
     assert (first.status_code, replay.status_code) == (200, 200)
-    closed = running.app.core.get_meeting(meeting.id)
+    closed = await running.app.core.get_meeting(meeting.id)
     assert closed is not None and closed.status is MeetingStatus.ENDED
     assert len(running.platform.updates) == 1
     assert running.platform.updates[0][2].join_url is None
@@ -109,7 +109,7 @@ async def test_forged_or_stale_webhooks_are_refused_and_change_nothing(running: 
         )
     assert (bad.status_code, old.status_code) == (401, 401)
     assert SECRET not in bad.text and "beef" not in bad.text
-    still = running.app.core.get_meeting(meeting.id)
+    still = await running.app.core.get_meeting(meeting.id)
     assert still is not None and still.status is MeetingStatus.ACTIVE
 
 
@@ -123,4 +123,4 @@ async def test_joined_webhook_records_attendance(running: Running) -> None:
             f"{running.base}/webhooks/whereby", content=body, headers=headers
         )
     assert response.status_code == 200
-    assert attendees(running.app.db, meeting.id) == ["Raj"]
+    assert await attendees(running.app.store, meeting.id) == ["Raj"]

@@ -6,6 +6,14 @@ base URLs differ. Every REST request is recorded by the base; `messages` keeps
 the message-shaped bodies with where they went, so tests can tell public from
 ephemeral output. Faults come from the base (`fail(403, path_contains=...)`);
 `rate_limit(...)` builds a 429 the way Discord sends it.
+
+Guild scheduled events are kept in `events` and checked as Discord checks them:
+an EXTERNAL event needs a location (at most 100 characters) and an end time, a
+start in the future by the emulator's `clock` (a test hands it its own), status
+moves only SCHEDULED→ACTIVE→COMPLETED or SCHEDULED→CANCELED, and at most 100
+are scheduled or active per guild. `manage_events = False` answers every write
+with Discord's 403 "Missing Permissions" (code 50013); `add_interested` is a
+member pressing "Interested".
 """
 
 from __future__ import annotations
@@ -33,6 +41,12 @@ EPHEMERAL = 1 << 6
 ALL_PERMISSIONS = (1 << 41) - 1
 MANAGE_GUILD = 1 << 5
 MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31)  # view, send, use app commands
+SCHEDULED, ACTIVE, COMPLETED, CANCELED = 1, 2, 3, 4  # guild scheduled event statuses
+EXTERNAL = 3
+GUILD_ONLY = 2
+MAX_EVENTS = 100  # scheduled or active events per guild
+LOCATION_LIMIT = 100
+MOVES = {(SCHEDULED, ACTIVE), (ACTIVE, COMPLETED), (SCHEDULED, CANCELED)}
 
 BOT_USER = {
     "id": str(BOT_ID),
@@ -91,6 +105,10 @@ class DiscordEmulator(Emulator):
         self.dispatched: dict[str, float] = {}  # interaction id → when it was sent
         self.base_url = ""
         self.violations: list[str] = []
+        self.events: dict[str, dict[str, Any]] = {}  # event id → the event as Discord keeps it
+        self.interested: dict[str, list[dict[str, Any]]] = {}  # event id → users
+        self.manage_events = True
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._ids = itertools.count(1400000000000000001)
         self._seq = itertools.count(1)
         super().__init__()
@@ -125,6 +143,14 @@ class DiscordEmulator(Emulator):
         router.add_post(API + "/interactions/{id}/{token}/callback", self._callback)
         router.add_post(API + "/webhooks/{app}/{token}", self._followup)
         router.add_patch(API + "/webhooks/{app}/{token}/messages/{message}", self._edit_followup)
+        router.add_get(API + "/guilds/{guild}", self._get_guild)
+        events = API + "/guilds/{guild}/scheduled-events"
+        router.add_get(events, self._list_events)
+        router.add_post(events, self._create_event)
+        router.add_get(events + "/{event}", self._get_event)
+        router.add_patch(events + "/{event}", self._modify_event)
+        router.add_delete(events + "/{event}", self._delete_event)
+        router.add_get(events + "/{event}/users", self._event_users)
         router.add_get("/gateway", self._gateway)
 
     async def _me(self, request: web.Request) -> web.Response:
@@ -268,6 +294,159 @@ class DiscordEmulator(Emulator):
         body = await request.json()
         self.sent.append(Sent("followup", body))
         return web.json_response(self._message(str(CHANNEL_ID), body))
+
+    # -- guild scheduled events ----------------------------------------------------------
+
+    async def _get_guild(self, request: web.Request) -> web.Response:
+        if request.match_info["guild"] != str(GUILD_ID):
+            return _discord_error(404, 10004, "Unknown Guild")
+        return web.json_response(self._guild())
+
+    def add_interested(self, event_id: str, user_id: int, name: str) -> None:
+        """A member presses "Interested" on the event."""
+        self.interested.setdefault(event_id, []).append(user(user_id, name))
+
+    def _event_answer(self, event: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        answer = dict(event)
+        if request.query.get("with_user_count", "").lower() in ("1", "true"):
+            answer["user_count"] = len(self.interested.get(event["id"], []))
+        return answer
+
+    def _find_event(self, request: web.Request) -> dict[str, Any] | None:
+        event = self.events.get(request.match_info["event"])
+        if event is None or event["guild_id"] != request.match_info["guild"]:
+            return None
+        return event
+
+    async def _list_events(self, request: web.Request) -> web.Response:
+        guild = request.match_info["guild"]
+        found = [
+            self._event_answer(e, request) for e in self.events.values() if e["guild_id"] == guild
+        ]
+        return web.json_response(found)
+
+    async def _get_event(self, request: web.Request) -> web.Response:
+        event = self._find_event(request)
+        if event is None:
+            return _discord_error(404, 10070, "Unknown Guild Scheduled Event")
+        return web.json_response(self._event_answer(event, request))
+
+    async def _create_event(self, request: web.Request) -> web.Response:
+        if not self.manage_events:
+            return _discord_error(403, 50013, "Missing Permissions")
+        body = await request.json()
+        guild = request.match_info["guild"]
+        live = [e for e in self.events.values() if e["guild_id"] == guild and e["status"] < 3]
+        if len(live) >= MAX_EVENTS:
+            return _discord_error(400, 30038, "Maximum number of guild events reached (100)")
+        event = {
+            "id": self.next_id(),
+            "guild_id": guild,
+            "channel_id": None,
+            "creator_id": str(BOT_ID),
+            "creator": BOT_USER,
+            "name": body.get("name"),
+            "description": body.get("description"),
+            "image": None,
+            "scheduled_start_time": body.get("scheduled_start_time"),
+            "scheduled_end_time": body.get("scheduled_end_time"),
+            "status": SCHEDULED,
+            "entity_type": body.get("entity_type"),
+            "entity_id": None,
+            "entity_metadata": body.get("entity_metadata"),
+            "privacy_level": body.get("privacy_level"),
+            "recurrence_rule": None,
+        }
+        problem = self._event_problem(event, None)
+        if problem:
+            return _form_error(*problem)
+        self.events[event["id"]] = event
+        self.interested[event["id"]] = [BOT_USER]  # Discord subscribes an event's creator
+        return web.json_response(event)
+
+    async def _modify_event(self, request: web.Request) -> web.Response:
+        if not self.manage_events:
+            return _discord_error(403, 50013, "Missing Permissions")
+        event = self._find_event(request)
+        if event is None:
+            return _discord_error(404, 10070, "Unknown Guild Scheduled Event")
+        body = await request.json()
+        changed = {**event, **body}
+        if body.get("entity_metadata") is None:
+            changed["entity_metadata"] = event["entity_metadata"]
+        changed["status"] = body.get("status") or event["status"]
+        problem = self._event_problem(changed, event)
+        if problem:
+            return _form_error(*problem)
+        event.update(changed)
+        return web.json_response(event)
+
+    async def _delete_event(self, request: web.Request) -> web.Response:
+        if not self.manage_events:
+            return _discord_error(403, 50013, "Missing Permissions")
+        if self._find_event(request) is None:
+            return _discord_error(404, 10070, "Unknown Guild Scheduled Event")
+        del self.events[request.match_info["event"]]
+        return web.Response(status=204)
+
+    async def _event_users(self, request: web.Request) -> web.Response:
+        event = self._find_event(request)
+        if event is None:
+            return _discord_error(404, 10070, "Unknown Guild Scheduled Event")
+        people = sorted(self.interested.get(event["id"], []), key=lambda u: int(u["id"]))
+        if request.query.get("before"):
+            people = [u for u in people if int(u["id"]) < int(request.query["before"])]
+        if request.query.get("after"):
+            people = [u for u in people if int(u["id"]) > int(request.query["after"])]
+        limit = min(int(request.query.get("limit", "100")), 100)
+        return web.json_response(
+            [{"guild_scheduled_event_id": event["id"], "user": u} for u in people[:limit]]
+        )
+
+    def _event_problem(
+        self, event: dict[str, Any], before: dict[str, Any] | None
+    ) -> tuple[str, str] | None:
+        """What Discord would refuse in this event (field, reason), or None."""
+        old = before["status"] if before else SCHEDULED
+        if before is not None and old in (COMPLETED, CANCELED):
+            return "status", "A finished or canceled event cannot be changed."
+        if event["status"] != old and (old, event["status"]) not in MOVES:
+            return "status", f"Cannot move an event from status {old} to {event['status']}."
+        if not event.get("name") or len(event["name"]) > 100:
+            return "name", "Must be between 1 and 100 in length."
+        if len(event.get("description") or "") > 1000:
+            return "description", "Must be 1000 or fewer in length."
+        if event.get("privacy_level") != GUILD_ONLY:
+            return "privacy_level", "Value must be one of (2,)."
+        if event.get("entity_type") == EXTERNAL:
+            if event.get("channel_id") is not None:
+                return "channel_id", "An external event has no channel."
+            location = (event.get("entity_metadata") or {}).get("location")
+            if not location:
+                return "entity_metadata", "An external event needs a location."
+            if len(location) > LOCATION_LIMIT:
+                return "entity_metadata.location", "Must be 100 or fewer in length."
+            if not event.get("scheduled_end_time"):
+                return "scheduled_end_time", "An external event needs an end time."
+        start = _when(event["scheduled_start_time"])
+        if before is None or event["scheduled_start_time"] != before["scheduled_start_time"]:
+            if old != SCHEDULED:
+                return "scheduled_start_time", "A started event keeps its start time."
+            if start <= self.clock():  # by the time it arrives, "now" has passed
+                return "scheduled_start_time", "Cannot schedule event in the past."
+        end = event.get("scheduled_end_time")
+        if end and _when(end) <= start:
+            return "scheduled_end_time", "Must be after the start time."
+        return None
+
+    def events_in(
+        self, guild_id: int = GUILD_ID, status: int | None = None
+    ) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in self.events.values()
+            if e["guild_id"] == str(guild_id) and status in (None, e["status"])
+        ]
 
     # -- gateway -----------------------------------------------------------------------
 
@@ -550,6 +729,21 @@ async def _exact_json(
     if isinstance(response, web.Response) and response.content_type == "application/json":
         response.charset = None
     return response
+
+
+def _discord_error(status: int, code: int, message: str) -> web.Response:
+    return web.json_response({"message": message, "code": code}, status=status)
+
+
+def _form_error(field_name: str, reason: str) -> web.Response:
+    """Discord's 400 "Invalid Form Body" (code 50035), naming the field."""
+    errors = {field_name: {"_errors": [{"code": "BASE_TYPE_INVALID", "message": reason}]}}
+    body = {"message": "Invalid Form Body", "code": 50035, "errors": errors}
+    return web.json_response(body, status=400)
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def rate_limit(retry_after: float = 0.05) -> dict[str, Any]:

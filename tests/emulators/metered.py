@@ -3,6 +3,12 @@
 `?secretKey=` on every call (401 `{"success": false, ...}` when wrong or
 missing); `privacy` required and `public|private` (400 "Invalid request"
 otherwise, the documented body); rooms kept in memory, archived on DELETE.
+
+`post_event` sends a join or leave webhook to the URL the room was created with
+(`meetingJoinWebhook` / `meetingLeftWebhook`). Metered documents those URLs but
+not the bodies, so the body is a plausible one: `{event, roomName,
+participantName, externalUserId}`, the external id being the one set on the
+participant's access token, when it had one.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import secrets
 import time
 from typing import Any
 
+import httpx
 from aiohttp import web
 
 from tests.emulators.base import Emulator
@@ -104,3 +111,25 @@ class MeteredEmulator(Emulator):
         token = secrets.token_urlsafe(24)
         self.tokens[token] = {**body, "issued": int(time.time())}
         return web.json_response({"token": token})
+
+    async def post_event(
+        self,
+        client: httpx.AsyncClient,
+        room_name: str,
+        *,
+        joined: bool,
+        name: str,
+        token: str | None = None,
+    ) -> httpx.Response:
+        """`name` joins or leaves; with `token` (a personal link's), as that token's user."""
+        room = self.rooms[room_name]
+        url = room["meetingJoinWebhook" if joined else "meetingLeftWebhook"]
+        payload: dict[str, Any] = {
+            "event": "participantJoined" if joined else "participantLeft",
+            "roomName": room_name,
+            "participantName": name,
+        }
+        issued = self.tokens.get(token or "", {})
+        if issued.get("externalUserId"):
+            payload["externalUserId"] = issued["externalUserId"]
+        return await client.post(url, json=payload)

@@ -4,6 +4,11 @@ Mode websocket, and a client that sends signed requests to convene's /slack/even
 Every Web API call is recorded with its parsed parameters and bearer token.
 Tokens are checked (`invalid_auth`), errors can be queued per method, and the
 base emulator's `fail(429, headers={"Retry-After": "1"})` injects rate limits.
+
+The Calls API keeps its calls in `slack_calls` (a call ended by `calls.end` has a
+`date_end`); its methods answer `missing_scope` once a test takes `calls:write`
+or `calls:read` out of `scopes`, a bot token's `calls.add` needs `created_by`, and
+a `call` block must name a call that exists, as Slack requires.
 """
 
 from __future__ import annotations
@@ -33,6 +38,16 @@ APP_TOKEN = "xapp-emulated-app-token"
 SIGNING_SECRET = "emulated-signing-secret"
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "emulated-client-secret"
+SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "calls:read", "calls:write")
+CALL_SCOPES = {
+    "calls.add": "calls:write",
+    "calls.end": "calls:write",
+    "calls.update": "calls:write",
+    "calls.participants.add": "calls:write",
+    "calls.participants.remove": "calls:write",
+    "calls.info": "calls:read",
+}
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 @dataclass
@@ -55,7 +70,10 @@ class SlackEmulator(Emulator):
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict[str, Any]] = []
         self.posted_ts: list[str] = []  # ts of every chat.postMessage, in order
+        self.scopes = set(SCOPES)  # what the bot tokens were granted
+        self.slack_calls: dict[str, dict[str, Any]] = {}  # call id → the call as Slack keeps it
         self._ts = itertools.count(1)
+        self._call_ids = itertools.count(1)
         super().__init__()
         self.app.on_shutdown.append(self._close_sockets)
 
@@ -127,6 +145,16 @@ class SlackEmulator(Emulator):
         team = self.bot_tokens.get(token or "")
         if team is None:
             return _error("invalid_auth" if token else "not_authed")
+        needed = CALL_SCOPES.get(method)
+        if needed and needed not in self.scopes:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error": "missing_scope",
+                    "needed": needed,
+                    "provided": ",".join(sorted(self.scopes)),
+                }
+            )
         handler = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -134,6 +162,12 @@ class SlackEmulator(Emulator):
             "chat.postEphemeral": self._ephemeral,
             "views.open": self._views_open,
             "users.info": self._users_info,
+            "calls.add": self._calls_add,
+            "calls.end": self._calls_end,
+            "calls.info": self._calls_info,
+            "calls.update": self._calls_update,
+            "calls.participants.add": self._participants_add,
+            "calls.participants.remove": self._participants_remove,
         }.get(method)
         if handler is None:
             return _error("unknown_method")
@@ -153,6 +187,11 @@ class SlackEmulator(Emulator):
     def _post_message(self, team: str, params: dict[str, Any]) -> web.Response:
         if "channel" not in params:
             return _error("channel_not_found")
+        blocks = params.get("blocks")
+        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+        for block in blocks or []:
+            if block.get("type") == "call" and block.get("call_id") not in self.slack_calls:
+                return _error("invalid_blocks")
         ts = f"{1_700_000_000 + next(self._ts)}.000100"
         self.posted_ts.append(ts)
         return _ok(channel=params["channel"], ts=ts, message={"text": params.get("text", "")})
@@ -200,6 +239,97 @@ class SlackEmulator(Emulator):
             is_enterprise_install=False,
             authed_user={"id": "UINSTALLER"},
         )
+
+    # -- the Calls API ---------------------------------------------------------------------
+
+    def _calls_add(self, team: str, params: dict[str, Any]) -> web.Response:
+        if not params.get("external_unique_id") or not params.get("join_url"):
+            return _error("invalid_arguments")
+        if not _USER_ID.fullmatch(str(params.get("created_by") or "")):
+            return _error("invalid_created_by")  # a bot token must say who created it
+        call_id = f"R{next(self._call_ids):08d}"
+        call = {
+            "id": call_id,
+            "team_id": team,
+            "external_unique_id": params["external_unique_id"],
+            "join_url": params["join_url"],
+            "date_start": int(params.get("date_start") or time.time()),
+            "created_by": params["created_by"],
+            "users": _call_users(params.get("users")),
+            **{
+                key: params[key]
+                for key in ("title", "external_display_id", "desktop_app_join_url")
+                if params.get(key)
+            },
+        }
+        self.slack_calls[call_id] = call
+        return _ok(call=call)
+
+    def _live_call(self, params: dict[str, Any]) -> dict[str, Any] | web.Response:
+        call = self.slack_calls.get(str(params.get("id", "")))
+        if call is None:
+            return _error("invalid_call_id")
+        return call
+
+    def _calls_end(self, team: str, params: dict[str, Any]) -> web.Response:
+        call = self._live_call(params)
+        if isinstance(call, web.Response):
+            return call
+        if "date_end" in call:
+            return _ok(error="inactive_call")  # as Slack answers: ok, and already stopped
+        call["date_end"] = int(time.time())
+        if params.get("duration") is not None:
+            call["duration"] = int(params["duration"])
+        return _ok()
+
+    def _calls_info(self, team: str, params: dict[str, Any]) -> web.Response:
+        call = self._live_call(params)
+        return call if isinstance(call, web.Response) else _ok(call=call)
+
+    def _calls_update(self, team: str, params: dict[str, Any]) -> web.Response:
+        call = self._live_call(params)
+        if isinstance(call, web.Response):
+            return call
+        for key in ("title", "join_url", "desktop_app_join_url"):
+            if params.get(key):
+                call[key] = params[key]
+        return _ok(call=call)
+
+    def _participants_add(self, team: str, params: dict[str, Any]) -> web.Response:
+        call = self._live_call(params)
+        if isinstance(call, web.Response):
+            return call
+        if "date_end" in call:
+            return _error("inactive_call")
+        added = _call_users(params.get("users"))
+        if not added:
+            return _error("invalid_users")
+        known = [_user_key(u) for u in call["users"]]
+        fresh = [u for u in added if _user_key(u) not in known]
+        call["users"] += fresh
+        return _ok() if len(fresh) == len(added) else _ok(error="bad_users")
+
+    def _participants_remove(self, team: str, params: dict[str, Any]) -> web.Response:
+        call = self._live_call(params)
+        if isinstance(call, web.Response):
+            return call
+        gone = {_user_key(u) for u in _call_users(params.get("users"))}
+        if not gone:
+            return _error("invalid_users")
+        call["users"] = [u for u in call["users"] if _user_key(u) not in gone]
+        return _ok()
+
+    def call_blocks(self) -> list[dict[str, Any]]:
+        """Every `call` block posted, with the channel and thread it went to."""
+        found = []
+        for call in self.calls_to("chat.postMessage"):
+            blocks = call.params.get("blocks")
+            blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+            for block in blocks or []:
+                if block.get("type") == "call":
+                    where = {k: call.params.get(k) for k in ("channel", "thread_ts")}
+                    found.append({**block, **where})
+        return found
 
     async def response_url(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
@@ -249,6 +379,23 @@ def _ok(**fields: Any) -> web.Response:
 
 def _error(code: str) -> web.Response:
     return web.json_response({"ok": False, "error": code})
+
+
+def _call_users(raw: Any) -> list[dict[str, Any]]:
+    """A Calls `users` argument (a JSON string when form-encoded) as a list; each user is
+    a `slack_id` or an `external_id` with a `display_name`."""
+    users = json.loads(raw) if isinstance(raw, str) else raw
+    valid = []
+    for user in users or []:
+        if isinstance(user, dict) and (
+            user.get("slack_id") or (user.get("external_id") and user.get("display_name"))
+        ):
+            valid.append(user)
+    return valid
+
+
+def _user_key(user: dict[str, Any]) -> str:
+    return str(user.get("slack_id") or f"external:{user.get('external_id')}")
 
 
 # ---- signed requests to convene --------------------------------------------------------

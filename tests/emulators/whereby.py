@@ -3,16 +3,26 @@
 Keeps meetings in memory, enforces `Authorization: Bearer <key>`, answers 400
 for a body without endDate or with a bad roomNamePrefix/roomMode, and records
 every JSON answer in `responses` so tests can check them against the spec.
+
+`post_event` sends a room webhook as Whereby's dashboard-configured webhooks
+do: `{id, apiVersion, createdAt, type, data{meetingId, roomName, ...}}`, signed
+`Whereby-Signature: t=<unix>,v1=<HMAC-SHA256 of "<t>.<body>">` with
+`webhook_secret`, the moment given by the test (its clock, not the machine's).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from aiohttp import web
 
 from tests.emulators.base import Emulator
@@ -29,8 +39,11 @@ class Answer:
 
 
 class WherebyEmulator(Emulator):
-    def __init__(self, api_key: str = "wb-test-key", page_size: int = 2) -> None:
+    def __init__(
+        self, api_key: str = "wb-test-key", page_size: int = 2, webhook_secret: str = ""
+    ) -> None:
         self.api_key = api_key
+        self.webhook_secret = webhook_secret  # set it to sign webhooks (post_event)
         self.page_size = page_size
         self.meetings: dict[str, dict[str, Any]] = {}
         self.deleted: set[str] = set()
@@ -124,3 +137,33 @@ class WherebyEmulator(Emulator):
         if self.meetings.pop(meeting_id, None) is not None:
             self.deleted.add(meeting_id)
         return self._answer(request, 204)  # idempotent, as documented
+
+    def signed_event(
+        self, kind: str, meeting_id: str, at: datetime, **data: Any
+    ) -> tuple[bytes, dict[str, str]]:
+        """A webhook body for `kind` (e.g. "room.client.joined") and its signature header."""
+        stored = self.meetings.get(meeting_id, {})
+        payload = {
+            "id": f"evt-{uuid.uuid4()}",
+            "apiVersion": "1.0",
+            "createdAt": at.astimezone(UTC).isoformat(timespec="milliseconds"),
+            "type": kind,
+            "data": {"meetingId": meeting_id, "roomName": stored.get("roomName", ""), **data},
+        }
+        body = json.dumps(payload).encode()
+        t = int(at.timestamp())
+        key = self.webhook_secret.encode()
+        digest = hmac.new(key, f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+        return body, {"Whereby-Signature": f"t={t},v1={digest}", "Content-Type": "application/json"}
+
+    async def post_event(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        kind: str,
+        meeting_id: str,
+        at: datetime,
+        **data: Any,
+    ) -> httpx.Response:
+        body, headers = self.signed_event(kind, meeting_id, at, **data)
+        return await client.post(url, content=body, headers=headers)

@@ -26,7 +26,7 @@ async def test_a_move_gets_a_new_room_updates_the_card_and_reminds_at_the_new_ti
     h: Harness,
 ) -> None:
     meeting_id = await book(h, "/meet Retro in 30m for 30m remind 10m")
-    before = h.core.get_meeting(meeting_id)
+    before = await h.core.get_meeting(meeting_id)
     assert before is not None
     h.clock.advance(minutes=20)
     await h.lifecycle.sweep()
@@ -34,7 +34,7 @@ async def test_a_move_gets_a_new_room_updates_the_card_and_reminds_at_the_new_ti
 
     reply = await h.platform.run(f"/meet move {meeting_id} in 2h for 45m")
     assert reply.ok, reply.text
-    moved = h.core.get_meeting(meeting_id)
+    moved = await h.core.get_meeting(meeting_id)
     assert moved is not None and moved.status is MeetingStatus.SCHEDULED
     assert moved.start == h.clock() + timedelta(hours=2)
     assert moved.end - moved.start == timedelta(minutes=45)
@@ -55,12 +55,12 @@ async def test_a_move_gets_a_new_room_updates_the_card_and_reminds_at_the_new_ti
 
 async def test_the_old_room_no_longer_ends_the_moved_meeting(h: Harness) -> None:
     meeting_id = await book(h, "/meet Retro in 30m")
-    old = h.core.get_meeting(meeting_id)
+    old = await h.core.get_meeting(meeting_id)
     assert old is not None
     assert (await h.platform.run(f"/meet move {meeting_id} in 3h")).ok
     h.clock.advance(hours=1)
     await h.service.on_provider_event(ProviderEvent("jitsi", "ended", old.room_id, None, "e1"))
-    kept = h.core.get_meeting(meeting_id)
+    kept = await h.core.get_meeting(meeting_id)
     assert kept is not None and kept.status is MeetingStatus.SCHEDULED
 
 
@@ -69,7 +69,7 @@ async def test_rename_updates_the_card(h: Harness) -> None:
     reply = await h.platform.run(f'/meet rename {meeting_id} "Sprint retro"')
     assert reply.ok, reply.text
     assert h.platform.updates[-1][2].title == "Sprint retro"
-    renamed = h.core.get_meeting(meeting_id)
+    renamed = await h.core.get_meeting(meeting_id)
     assert renamed is not None and renamed.title == "Sprint retro"
 
 
@@ -100,13 +100,13 @@ async def test_a_series_gets_a_new_rule_from_its_next_occurrence(h: Harness) -> 
     changed = await h.platform.run(f"/meet move {series_id} every other week on tue at 10:00")
     assert changed.ok, changed.text
     assert "every other Tuesday" in changed.text and "10:00" in changed.text
-    stored = h.service.series.find(h.platform.caller(), series_id)
+    stored = await h.service.series.find(h.platform.caller(), series_id)
     assert stored is not None and stored.rule.hour == 10
     first = stored.rule.anchor
     assert first is not None and first.weekday() == 1
-    opening = at(first, 9, 59, h.service.zone_for(h.platform.caller()))
+    opening = at(first, 9, 59, await h.service.zone_for(h.platform.caller()))
     h.clock.set(opening)
     await h.lifecycle.sweep()
     assert h.platform.cards[-1][1].start == at(
-        first, 10, 0, h.service.zone_for(h.platform.caller())
+        first, 10, 0, await h.service.zone_for(h.platform.caller())
     )

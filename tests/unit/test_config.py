@@ -40,3 +40,48 @@ def test_secret_values_never_appear_in_repr() -> None:
 def test_metered_base_url_follows_the_app_name() -> None:
     settings = Settings.from_env({"METERED_APP": "acme", "METERED_SECRET_KEY": "s"})
     assert settings.metered_base_url == "https://acme.metered.live/api/v1"
+
+
+def test_log_format_defaults_to_text_and_accepts_json() -> None:
+    assert Settings.from_env({}).log_format == "text"
+    assert Settings.from_env({"CONVENE_LOG_FORMAT": "JSON"}).log_format == "json"
+
+
+@pytest.mark.parametrize(
+    ("env", "shards"),
+    [
+        ({}, (None, None)),
+        ({"DISCORD_SHARD_COUNT": "4"}, (4, None)),
+        ({"DISCORD_SHARD_COUNT": "4", "DISCORD_SHARD_IDS": "0,1,2"}, (4, (0, 1, 2))),
+        ({"DISCORD_SHARD_COUNT": "8", "DISCORD_SHARD_IDS": "4-7"}, (8, (4, 5, 6, 7))),
+        ({"DISCORD_SHARD_COUNT": "8", "DISCORD_SHARD_IDS": "6, 0-1"}, (8, (0, 1, 6))),
+    ],
+)
+def test_discord_shards_take_lists_and_ranges(
+    env: dict[str, str], shards: tuple[int | None, tuple[int, ...] | None]
+) -> None:
+    settings = Settings.from_env(env)
+    assert (settings.discord_shard_count, settings.discord_shard_ids) == shards
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "says"),
+    [
+        ({"CONVENE_LOG_FORMAT": "yaml"}, "CONVENE_LOG_FORMAT", "text or json"),
+        ({"DISCORD_SHARD_COUNT": "0"}, "DISCORD_SHARD_COUNT", "at least 1"),
+        ({"DISCORD_SHARD_COUNT": "two"}, "DISCORD_SHARD_COUNT", "whole number"),
+        ({"DISCORD_SHARD_IDS": "0,1"}, "DISCORD_SHARD_IDS", "needs DISCORD_SHARD_COUNT"),
+        ({"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "1,2"}, "DISCORD_SHARD_IDS", "0 to 1"),
+        ({"DISCORD_SHARD_COUNT": "4", "DISCORD_SHARD_IDS": "3-1"}, "DISCORD_SHARD_IDS", "0-3"),
+        ({"DISCORD_SHARD_COUNT": "4", "DISCORD_SHARD_IDS": "0,,1"}, "DISCORD_SHARD_IDS", "0,1,2"),
+        ({"DISCORD_SHARD_COUNT": "4", "DISCORD_SHARD_IDS": "-1"}, "DISCORD_SHARD_IDS", "0-3"),
+    ],
+)
+def test_bad_log_format_and_shards_get_one_sentence(
+    env: dict[str, str], variable: str, says: str
+) -> None:
+    with pytest.raises(ConfigError, match=variable) as caught:
+        Settings.from_env(env)
+    message = str(caught.value)
+    assert says in message
+    assert message.endswith(".") and message.count(". ") == 0  # one sentence

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from adapters.discord import render
 from adapters.discord.views import card_view, feedback_view
-from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply, status_word
+from bot.messages import (
+    CalendarLinks,
+    Card,
+    ListItem,
+    Notice,
+    NoticeKind,
+    Private,
+    Reply,
+    status_word,
+)
+from bot.rsvp import Tally
 from tests.moments import next_monday_at
 
 START = next_monday_at(14)
@@ -77,12 +88,14 @@ def test_refusals_are_marked_and_help_keeps_its_layout() -> None:
     assert render.reply_text(Reply("a  b\nc  d")).startswith("```\n")
 
 
-def test_notice_mentions_invitees_only_on_reminders() -> None:
-    reminder = Notice(NoticeKind.REMINDER, "abc234", "Plan", "starts soon", "https://j", START)
-    text = render.notice_text(reminder, ("17",))
+def test_notice_starts_with_the_people_it_mentions() -> None:
+    reminder = Notice(
+        NoticeKind.REMINDER, "abc234", "Plan", "starts soon", "https://j", START, mentions=("17",)
+    )
+    text = render.notice_text(reminder)
     assert text.startswith("<@17> **Plan**: starts soon") and "<https://j>" in text
     ended = Notice(NoticeKind.ENDED, "abc234", "Plan", "has ended")
-    assert "<@17>" not in render.notice_text(ended, ("17",))
+    assert "<@" not in render.notice_text(ended)
 
 
 def test_a_series_is_listed_by_its_rule_and_next_dates_not_a_moment() -> None:
@@ -106,3 +119,74 @@ def test_a_series_is_listed_by_its_rule_and_next_dates_not_a_moment() -> None:
     assert render.item_line(meeting) == (
         f"`abc234` **Plan**: <t:{int(START.timestamp())}:F> (happening now) <https://j>"
     )
+
+
+# ---- RSVP and notices that reach people --------------------------------------------------
+
+ANA, RAJ = "1700000000000000011", "1700000000000000012"
+
+
+async def test_card_shows_who_is_going_as_mentions_in_the_embed() -> None:
+    going = (ANA, RAJ, *(f"17000000000000001{n:02d}" for n in range(20, 26)))
+    embed = render.card_embed(_card(rsvp=Tally(going=going, maybe=(RAJ,)))).to_dict()
+    answers = {f["name"]: f["value"] for f in embed["fields"]}["Answers"]
+    assert answers.startswith(f"✅ 8 going: <@{ANA}>, <@{RAJ}>, ")
+    assert answers.count("<@") == render.NAMES_SHOWN
+    assert answers.endswith("+3 more · 🤔 1 maybe · ❌ 0")
+    plain = render.card_embed(_card()).to_dict()
+    assert "Answers" not in {f["name"] for f in plain["fields"]}
+
+
+async def test_answer_buttons_follow_the_custom_id_scheme() -> None:
+    links = CalendarLinks("https://c.example/x.ics", "https://g.example/add", "https://o.example")
+    view = card_view(_card(rsvp=Tally(), series_id="ser234", personal_links=True, calendar=links))
+    assert view is not None
+    rows = [
+        [(b["label"], b.get("custom_id") or b["url"]) for b in row["components"]]
+        for row in view.to_components()
+    ]
+    assert rows == [
+        [
+            ("Join", "https://meet.jit.si/design-review-x"),
+            ("End", "convene:end:abc234"),
+            ("Cancel", "convene:cancel:abc234"),
+        ],
+        [
+            ("Going", "convene:going:abc234"),
+            ("Maybe", "convene:maybe:abc234"),
+            ("Can't", "convene:no:abc234"),
+            ("Going to all", "convene:going-all:abc234"),
+        ],
+        [
+            ("Remind me privately", "convene:remind-me:abc234"),
+            ("Get my link", "convene:my-link:abc234"),
+        ],
+        [("Add to calendar", links.ics_url), ("Google", links.google), ("Outlook", links.outlook)],
+    ]
+
+
+async def test_a_pressed_answer_button_is_found_again_after_a_restart() -> None:
+    """The registered template reads every answer id back to its button and meeting."""
+    from adapters.discord.views import AnswerAction
+
+    for slug in ("going", "maybe", "no", "going-all", "remind-me", "my-link"):
+        match = AnswerAction.__discord_ui_compiled_template__.fullmatch(f"convene:{slug}:abc234")
+        assert match is not None and match["meeting"] == "abc234"
+        item = await AnswerAction.from_custom_id(None, None, match)  # type: ignore[arg-type]
+        assert item.custom_id == f"convene:{slug}:abc234"
+
+
+def test_a_title_cannot_ping_and_non_ids_are_never_mentioned() -> None:
+    notice = Notice(
+        NoticeKind.STARTING,
+        "abc234",
+        "<@&123> party @everyone @here <@999>",
+        "is starting now",
+        mentions=(ANA, "Bob", "@everyone", "１２３", RAJ, ANA, "99999999999999999999999"),
+    )
+    assert render.mentioned(notice.mentions) == (ANA, RAJ)
+    text = render.notice_text(notice)
+    assert text.startswith(f"<@{ANA}> <@{RAJ}> **")
+    # An escaped mention (a backslash before "<@999>") shows as typed: it is no mention.
+    assert set(re.findall(r"(?<!\\)<@!?&?(\d+)>", text)) == {ANA, RAJ}
+    assert "@everyone" not in text.replace("@\u200beveryone", "")

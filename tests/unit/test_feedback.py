@@ -45,7 +45,7 @@ async def test_expiry_prompts_channel_organizer_and_invitees_once(h: Harness) ->
 
 async def test_end_command_and_attendees_from_webhooks_are_prompted(h: Harness) -> None:
     await h.platform.run("/meet Sync")
-    meeting = h.core.get_meeting(h.platform.cards[0][1].meeting_id)
+    meeting = await h.core.get_meeting(h.platform.cards[0][1].meeting_id)
     assert meeting is not None
     joined = ProviderEvent("jitsi", "joined", meeting.room_id, "lee", "j1")
     await h.service.on_provider_event(joined)

@@ -25,11 +25,11 @@ async def test_each_reader_sees_the_window_in_their_own_zone(h: Harness) -> None
     closes = h.clock() + timedelta(hours=24)
 
     raj = await h.platform.run(f"/meet rate {meeting_id} 4", user="raj")
-    tokyo = closes.astimezone(h.service.zone_for(h.platform.caller("raj")))
+    tokyo = closes.astimezone(await h.service.zone_for(h.platform.caller("raj")))
     assert f"until {tokyo:%a} {tokyo.day} {tokyo:%b} {tokyo:%H:%M} Asia/Tokyo" in raj.text
 
     ana = await h.platform.run(f"/meet rate {meeting_id} 5")
-    new_york = closes.astimezone(h.service.zone_for(h.platform.caller("ana")))
+    new_york = closes.astimezone(await h.service.zone_for(h.platform.caller("ana")))
     assert f"{new_york:%H:%M} America/New_York" in ana.text
 
     prompt = [n for _, n, _ in h.platform.notices if n.kind is NoticeKind.FEEDBACK]

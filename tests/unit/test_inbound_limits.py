@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import time
-from pathlib import Path
 
 import pytest
 from multidict import MultiDict
 
-from adapters.slack.oauth import StateStore, check_callback_query
+from adapters.slack.oauth import check_callback_query
 from adapters.slack.request_gate import check_shape
 from bot.inbound_limits import (
     MAX_BODY_BYTES,
@@ -164,14 +162,3 @@ def test_callback_query_refuses_repeats_and_length_and_takes_slacks_own() -> Non
     check_callback_query("", MultiDict({"error": "access_denied", "state": "s"}))
 
 
-def test_the_state_store_prunes_expired_states_as_it_issues(tmp_path: Path) -> None:
-    """Every GET /slack/install issues a state: without pruning, the table grows forever."""
-    database = str(tmp_path / "states.db")
-    expired = StateStore(database=database, expiration_seconds=-1)
-    for _ in range(20):
-        expired.issue()
-    with sqlite3.connect(database) as conn:
-        assert conn.execute("select count(1) from oauth_states").fetchone() == (1,)
-    fresh = StateStore(database=database, expiration_seconds=600)
-    state = fresh.issue()
-    assert fresh.consume(state) is True

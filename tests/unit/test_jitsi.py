@@ -17,7 +17,7 @@ import jwt
 import pytest
 
 from bot.config import Settings
-from bot.ports import RoomSpec
+from bot.ports import Person, RoomSpec
 from bot.providers import ProviderPool, build_provider
 from bot.providers.jitsi import JitsiProvider, build, room_name, slugify
 from tests.moments import next_monday_at
@@ -223,3 +223,76 @@ async def test_no_api_calls_end_cancel_and_check_are_harmless() -> None:
 async def test_secret_never_appears_in_links() -> None:
     room = await provider(SIGNED).create_room(spec())
     assert SECRET not in room.join_url and SECRET not in (room.host_url or "")
+
+
+# --- personal links -------------------------------------------------------------
+
+ADA = Person(key="slack:U777", name="Ada Byron")
+
+
+async def test_personal_link_is_a_token_naming_the_person_and_never_a_moderator() -> None:
+    jitsi = provider(SIGNED)
+    room = await jitsi.create_room(spec())
+    link = await jitsi.personal_link(room.room_id, ADA, join_url=room.join_url)
+    assert link is not None
+    assert link.startswith(f"https://video.example.org/{room.room_id}?jwt=")
+    claims = decode(token_of(link))
+    assert claims["context"] == {"user": {"moderator": False, "name": "Ada Byron", "id": ADA.key}}
+    assert link not in (room.join_url, room.host_url)
+    assert SECRET not in link
+
+
+async def test_personal_token_lives_as_long_as_the_shared_one() -> None:
+    meeting = spec()
+    jitsi = provider(SIGNED)
+    room = await jitsi.create_room(meeting)
+    link = await jitsi.personal_link(room.room_id, ADA, join_url=room.join_url)
+    shared, personal = decode(token_of(room.join_url)), decode(token_of(link or ""))
+    for claim in ("iss", "aud", "sub", "room", "exp"):
+        assert personal[claim] == shared[claim]
+    decode(token_of(link or ""), at=meeting.end + timedelta(minutes=59))
+    with pytest.raises(jwt.ExpiredSignatureError):
+        decode(token_of(link or ""), at=meeting.end + timedelta(hours=1))
+
+
+async def test_personal_link_asked_after_the_meeting_still_works_on_arrival() -> None:
+    over = spec(start=NOW - timedelta(hours=3), end=NOW - timedelta(hours=2))
+    jitsi = provider(SIGNED)
+    room = await jitsi.create_room(over)
+    link = await jitsi.personal_link(room.room_id, ADA, join_url=room.join_url)
+    decode(token_of(link or ""), at=NOW + timedelta(minutes=59))
+
+
+@pytest.mark.parametrize(
+    "join_url",
+    [
+        "https://video.example.org/other-room",  # no token at all
+        "https://video.example.org/r?jwt=not-a-token",
+    ],
+)
+async def test_no_personal_link_without_a_shared_token_of_ours(join_url: str) -> None:
+    jitsi = provider(SIGNED)
+    assert await jitsi.personal_link("r", ADA, join_url=join_url) is None
+
+
+async def test_a_token_for_another_room_or_signed_elsewhere_is_not_copied() -> None:
+    jitsi = provider(SIGNED)
+    room = await jitsi.create_room(spec())
+    other = await jitsi.create_room(spec())
+    assert await jitsi.personal_link(room.room_id, ADA, join_url=other.join_url) is None
+    forged = jwt.encode(
+        {**decode(token_of(room.join_url)), "exp": 4_000_000_000},
+        "another-secret-of-a-decent-length-0123456789",
+        algorithm="HS256",
+    )
+    url = f"https://video.example.org/{room.room_id}?jwt={forged}"
+    assert await jitsi.personal_link(room.room_id, ADA, join_url=url) is None
+
+
+async def test_without_tokens_the_personal_link_is_the_room_with_their_name() -> None:
+    jitsi = provider(PUBLIC)
+    room = await jitsi.create_room(spec())
+    link = await jitsi.personal_link(room.room_id, ADA, join_url=room.join_url)
+    assert link == f"{room.join_url}#userInfo.displayName=%22Ada%20Byron%22"
+    assert link != room.host_url and "jwt" not in link
+    assert jitsi.capabilities.personal_link and provider(SIGNED).capabilities.personal_link

@@ -22,7 +22,7 @@ def kinds(h: Harness) -> list[NoticeKind]:
 async def schedule(h: Harness, text: str = "/meet Retro at 10:00 for 30m remind 10m") -> Meeting:
     reply = await h.platform.run(text)
     assert reply.ok, reply.text
-    meeting = h.core.get_meeting(h.platform.cards[-1][1].meeting_id)
+    meeting = await h.core.get_meeting(h.platform.cards[-1][1].meeting_id)
     assert meeting is not None
     return meeting
 
@@ -57,7 +57,7 @@ async def test_start_notice_then_expiry_closes_room_and_card(h: Harness) -> None
     h.clock.set(monday_9 + timedelta(hours=1))
     await h.lifecycle.sweep()
     assert kinds(h) == [NoticeKind.STARTING]  # a reminder after the start is pointless
-    assert h.core.get_meeting(meeting.id).status is MeetingStatus.ACTIVE  # type: ignore[union-attr]
+    assert (await h.core.get_meeting(meeting.id)).status is MeetingStatus.ACTIVE  # type: ignore[union-attr]
     h.clock.set(monday_9 + timedelta(hours=1, minutes=30))
     await h.lifecycle.sweep()
     await h.lifecycle.sweep()
@@ -93,7 +93,7 @@ async def test_restart_in_the_middle_loses_nothing_and_repeats_nothing(db_file: 
     async with harness(db_file, clock=clock) as third:
         await third.lifecycle.sweep()
         assert kinds(third) == [NoticeKind.ENDED, NoticeKind.FEEDBACK]
-        assert third.core.get_meeting(meeting.id).status is MeetingStatus.ENDED  # type: ignore[union-attr]
+        assert (await third.core.get_meeting(meeting.id)).status is MeetingStatus.ENDED  # type: ignore[union-attr]
 
 
 async def test_reminder_missed_while_down_is_late_only_if_not_started(db_file: str) -> None:
@@ -153,7 +153,7 @@ async def test_passing_delivery_failure_is_retried_permanent_one_stops(h: Harnes
     h.platform.fail_next.append(DeliveryError("channel deleted", permanent=True))
     h.clock.set(monday_9 + timedelta(hours=1))
     await h.lifecycle.sweep()
-    assert h.core.get_meeting(meeting.id).status is MeetingStatus.CANCELLED  # type: ignore[union-attr]
+    assert (await h.core.get_meeting(meeting.id)).status is MeetingStatus.CANCELLED  # type: ignore[union-attr]
     h.clock.set(monday_9 + timedelta(hours=1, minutes=30))
     await h.lifecycle.sweep()
     assert kinds(h) == [NoticeKind.REMINDER]

@@ -21,7 +21,7 @@ from bot.providers.webhooks import ProviderEvent
 from storage import meetings as meeting_rows
 from tests.emulators.base import serve
 from tests.emulators.whereby import WherebyEmulator
-from tests.fakes import FakeClock, Harness, harness
+from tests.fakes import FakeClock, Harness, harness, sqlite_of
 from tests.moments import next_monday_at
 
 KEY = "whereby-test-key"
@@ -68,8 +68,8 @@ async def test_a_full_disk_closes_the_new_room_and_says_full() -> None:
     """Meetings are made until the database has no page left: the first that cannot
     be saved, and every one after it, leaves no room behind."""
     async with on_whereby(None) as (h, emulator):  # in memory: no WAL to absorb writes
-        pages = h.core.db.execute("PRAGMA page_count").fetchone()[0]
-        h.core.db.execute(f"PRAGMA max_page_count = {pages + 2}")
+        pages = sqlite_of(h.core).execute("PRAGMA page_count").fetchone()[0]
+        sqlite_of(h.core).execute(f"PRAGMA max_page_count = {pages + 2}")
         replies = [await h.platform.run(f"/meet Standup {n} in 1h") for n in range(120)]
         refused = [r.text for r in replies if not r.ok]
         assert refused and all("database is full" in text for text in refused), refused[:3]
@@ -94,14 +94,16 @@ async def test_an_early_session_end_does_not_end_the_meeting(h: Harness) -> None
     """Someone tries the link three hours early and leaves: the meeting stays booked."""
     reply = await h.platform.run("/meet Planning in 3h")
     assert reply.ok, reply.text
-    meeting = meeting_rows.get_meeting(h.core.db, h.platform.cards[-1][1].meeting_id, h.core.box)
+    meeting = await meeting_rows.get_meeting(
+        h.core.store, h.platform.cards[-1][1].meeting_id, h.core.box
+    )
     assert meeting is not None
     await h.service.on_provider_event(ProviderEvent("jitsi", "ended", meeting.room_id, None, "e1"))
-    kept = h.core.get_meeting(meeting.id)
+    kept = await h.core.get_meeting(meeting.id)
     assert kept is not None and kept.status is MeetingStatus.SCHEDULED
     h.clock.set(meeting.start + timedelta(minutes=10))
     await h.service.on_provider_event(ProviderEvent("jitsi", "ended", meeting.room_id, None, "e2"))
-    ended = h.core.get_meeting(meeting.id)
+    ended = await h.core.get_meeting(meeting.id)
     assert ended is not None and ended.status is MeetingStatus.ENDED
 
 

@@ -214,7 +214,7 @@ async def test_cancelling_a_series_cancels_its_opened_but_unstarted_occurrence(h
     await h.lifecycle.sweep()
     meeting_id = h.platform.cards[0][1].meeting_id
     await h.platform.run(f"/meet cancel {sid}")
-    meeting = h.core.get_meeting(meeting_id)
+    meeting = await h.core.get_meeting(meeting_id)
     assert meeting is not None and meeting.status is MeetingStatus.CANCELLED
 
 

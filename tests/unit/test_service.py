@@ -8,7 +8,7 @@ from bot.config import Settings
 from bot.models import MeetingStatus
 from bot.ports import DeliveryError, Room, RoomSpec
 from bot.providers.errors import QuotaError
-from tests.fakes import Harness, StaticProviders, StubProvider, harness
+from tests.fakes import Harness, StaticProviders, StubProvider, harness, sqlite_of
 from tests.moments import BERLIN, at
 
 
@@ -68,7 +68,7 @@ async def test_only_organizer_or_admin_may_end(h: Harness) -> None:
     meeting_id = h.platform.cards[0][1].meeting_id
     refused = await h.platform.run(f"/meet end {meeting_id}", user="raj")
     assert not refused.ok and "Only the organizer" in refused.text
-    assert h.core.get_meeting(meeting_id).status is MeetingStatus.SCHEDULED  # type: ignore[union-attr]
+    assert (await h.core.get_meeting(meeting_id)).status is MeetingStatus.SCHEDULED  # type: ignore[union-attr]
     ended = await h.platform.run(f"/meet end {meeting_id}")
     assert ended.ok
     [(_, ref, card)] = h.platform.updates
@@ -82,7 +82,7 @@ async def test_admin_may_cancel_someone_elses_meeting(h: Harness) -> None:
     meeting_id = h.platform.cards[0][1].meeting_id
     reply = await h.platform.run(f"/meet cancel {meeting_id}", user="boss", admin=True)
     assert reply.ok, reply.text
-    assert h.core.get_meeting(meeting_id).status is MeetingStatus.CANCELLED  # type: ignore[union-attr]
+    assert (await h.core.get_meeting(meeting_id)).status is MeetingStatus.CANCELLED  # type: ignore[union-attr]
     assert "cancelled" in h.platform.notices[-1][1].text
 
 
@@ -112,15 +112,15 @@ async def test_without_secret_key_host_link_is_sent_once_and_host_explains() -> 
         meeting_id = h.platform.cards[0][1].meeting_id
         again = await h.platform.run(f"/meet host {meeting_id}")
         assert not again.ok and "CONVENE_SECRET_KEY" in again.text
-        raw = h.core.db.execute("SELECT host_url_sealed FROM meetings").fetchone()
-        assert raw == (None,)
+        raw = await h.core.store.one("SELECT host_url_sealed FROM meetings")
+        assert raw == {"host_url_sealed": None}
 
 
 async def test_host_links_are_encrypted_at_rest(h: Harness) -> None:
     created = await h.platform.run("/meet Retro at 16:00")
     host = created.private[0].link
     assert host
-    dump = "\n".join(h.core.db.conn.iterdump())
+    dump = "\n".join(sqlite_of(h.core).iterdump())
     assert host not in dump
 
 
@@ -131,7 +131,7 @@ async def test_config_changes_need_an_admin_and_apply_to_new_meetings(h: Harness
     assert changed.ok and "45 minutes" in changed.text
     await h.platform.run("/meet config reminder 5m", admin=True)
     await h.platform.run("/meet Sync at 16:00")
-    meeting = h.core.get_meeting(h.platform.cards[0][1].meeting_id)
+    meeting = await h.core.get_meeting(h.platform.cards[0][1].meeting_id)
     assert meeting is not None
     assert meeting.duration == timedelta(minutes=45)
     assert meeting.remind == timedelta(minutes=5)
@@ -162,7 +162,7 @@ async def test_provider_failure_is_one_sentence_and_leaves_nothing_behind() -> N
         reply = await h.platform.run("/meet Retro at 16:00")
         assert not reply.ok and reply.text.startswith("EdCast's free plan")
         assert h.platform.cards == []
-        assert h.core.db.execute("SELECT count(*) FROM meetings").fetchone() == (0,)
+        assert await h.core.store.value("SELECT count(*) FROM meetings") == 0
 
 
 async def test_card_that_cannot_be_posted_still_gives_the_organizer_the_link(h: Harness) -> None:

@@ -10,11 +10,30 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
-from adapters.slack import modal, render
+from adapters.slack import inbound, modal, render
 from adapters.slack.oauth import SCOPES, authorize_url
-from bot.messages import STATUS_WORDS, Card, ListItem, Notice, NoticeKind, Private, Reply
-from bot.requests import Button, CreateMeeting, CreateSeries
+from bot.messages import (
+    STATUS_WORDS,
+    CalendarLinks,
+    Card,
+    ListItem,
+    Notice,
+    NoticeKind,
+    Private,
+    Reply,
+)
+from bot.requests import (
+    ANSWER_BUTTONS,
+    Button,
+    CreateMeeting,
+    CreateSeries,
+    PersonalLink,
+    RemindMe,
+    Rsvp,
+)
+from bot.rsvp import Tally
 from tests.moments import at, next_monday_at
+from tests.slack_reader import forgeries
 
 NOW = next_monday_at(9)
 START = NOW + timedelta(hours=6)
@@ -196,3 +215,127 @@ def test_manifest_asks_for_exactly_the_scopes_convene_uses() -> None:
 def test_authorize_page_follows_the_api_url() -> None:
     assert authorize_url("https://slack.com/api/") == "https://slack.com/oauth/v2/authorize"
     assert authorize_url("https://slack-gov.com/api") == "https://slack-gov.com/oauth/v2/authorize"
+
+
+# ---- RSVP, calendar links and notices that reach people ------------------------------------
+
+
+def tally(going: int = 0, maybe: int = 0, no: int = 0) -> Tally:
+    return Tally(
+        going=tuple(f"UGO{n:03d}" for n in range(going)),
+        maybe=tuple(f"UMAYBE{n:03d}" for n in range(maybe)),
+        no=tuple(f"UNO{n:03d}" for n in range(no)),
+    )
+
+
+def context_texts(blocks: list[dict[str, object]]) -> list[str]:
+    return [
+        str(element["text"])  # type: ignore[index]
+        for b in blocks
+        if b["type"] == "context"
+        for element in b["elements"]  # type: ignore[attr-defined]
+    ]
+
+
+def elements(blocks: list[dict[str, object]], block_id: str) -> list[dict[str, object]]:
+    found = [b for b in blocks if b.get("block_id") == block_id]
+    return list(found[0]["elements"]) if found else []  # type: ignore[call-overload]
+
+
+def test_two_people_going_are_both_on_the_card_with_answer_buttons() -> None:
+    blocks = render.card_blocks(card(rsvp=Tally(going=("UANA", "URAJ"), maybe=("ULEE",))))
+    valid(blocks)
+    assert "✅ 2 going: <@UANA>, <@URAJ> · 🤔 1 maybe · ❌ 0" in context_texts(blocks)
+    answers = elements(blocks, "meet_rsvp")
+    assert [(e["text"]["text"], e["action_id"]) for e in answers] == [  # type: ignore[index]
+        ("Going", "meet_going"),
+        ("Maybe", "meet_maybe"),
+        ("Can't", "meet_no"),
+        ("Remind me privately", "meet_remind_me"),
+    ]
+    assert {e["value"] for e in answers} == {"abc234"}
+
+
+def test_a_long_going_list_names_five_then_counts_the_rest() -> None:
+    blocks = render.card_blocks(card(rsvp=tally(going=12, no=3)))
+    valid(blocks)
+    [line] = [t for t in context_texts(blocks) if t.startswith("✅")]
+    assert line.count("<@UGO") == render.NAMES_SHOWN
+    assert line.startswith("✅ 12 going: <@UGO000>, ") and "+7 more · 🤔 0 maybe · ❌ 3" in line
+
+
+def test_answer_ids_read_back_as_rsvp_requests() -> None:
+    """What the card sends back is what the inbound side understands."""
+    for button, answer in ANSWER_BUTTONS.items():
+        press = inbound.button_press({"action_id": render.action_id(button), "value": "abc234"})
+        assert press == Rsvp("abc234", answer.value, toggle=True)
+    remind = {"action_id": render.action_id(Button.REMIND_ME), "value": "abc234"}
+    assert inbound.button_press(remind) == RemindMe("abc234")
+    link = {"action_id": render.action_id(Button.MY_LINK), "value": "abc234"}
+    assert inbound.button_press(link) == PersonalLink("abc234")
+
+
+def test_series_card_offers_going_to_all_and_personal_links_offer_my_link() -> None:
+    blocks = render.card_blocks(
+        card(rsvp=Tally(), series_id="ser234", status="active", personal_links=True)
+    )
+    valid(blocks)
+    labels = [e["text"]["text"] for e in elements(blocks, "meet_rsvp")]  # type: ignore[index]
+    assert labels == ["Going", "Maybe", "Can't", "Going to all", "Get my link"]
+    assert "✅ 0 going · 🤔 0 maybe · ❌ 0" in context_texts(blocks)
+
+
+def test_closed_or_answerless_card_has_no_answer_buttons() -> None:
+    assert elements(render.card_blocks(card()), "meet_rsvp") == []
+    closed = render.card_blocks(card(join_url=None, status="ended", rsvp=tally(going=2)))
+    valid(closed)
+    assert elements(closed, "meet_rsvp") == []
+
+
+def test_calendar_links_are_link_buttons() -> None:
+    links = CalendarLinks(
+        "https://convene.example/calendar/tok.ics",
+        "https://calendar.google.com/calendar/render?action=TEMPLATE",
+        "https://outlook.live.com/calendar/0/action/compose",
+    )
+    blocks = render.card_blocks(card(calendar=links, rsvp=Tally()))
+    valid(blocks)
+    buttons = elements(blocks, "meet_calendar")
+    assert [(b["text"]["text"], b["url"]) for b in buttons] == [  # type: ignore[index]
+        ("Add to calendar", links.ics_url),
+        ("Google", links.google),
+        ("Outlook", links.outlook),
+    ]
+    # Link clicks are acknowledged by the listener that takes every meet_link… id.
+    assert all(str(b["action_id"]).startswith(render.LINK_ACTION) for b in buttons)
+    no_file = render.card_blocks(card(calendar=CalendarLinks(None, links.google, links.outlook)))
+    assert [b["text"]["text"] for b in elements(no_file, "meet_calendar")] == [  # type: ignore[index]
+        "Google",
+        "Outlook",
+    ]
+
+
+def test_reminder_mentions_exactly_its_people_and_a_title_pings_nobody() -> None:
+    title = "<!channel> party @everyone <!here|here> @here"
+    notice = Notice(
+        NoticeKind.REMINDER,
+        "abc234",
+        title,
+        "starts in 10 minutes",
+        "https://meet.jit.si/retro",
+        START,
+        mentions=("UANA", "URAJ", "UANA", "Bob Smith", "<!channel>", "@here"),
+    )
+    text = render.notice_text(notice)
+    assert text.startswith("<@UANA> <@URAJ> :alarm_clock: Reminder: ")
+    params = {"text": text, "blocks": render.notice_blocks(notice)}
+    valid(render.notice_blocks(notice))
+    assert forgeries(params, title, {"https://meet.jit.si/retro"}) == []
+    for broadcast in ("<!channel>", "<!here", "<!everyone>"):
+        assert broadcast not in json.dumps(params)
+    assert re.findall(r"<@([A-Z0-9]+)>", json.dumps(params)) == ["UANA", "URAJ"] * 2
+
+
+def test_notice_without_mentions_starts_with_its_words() -> None:
+    notice = Notice(NoticeKind.STARTING, "abc234", "Retro", "is starting now", "https://j/x")
+    assert render.notice_text(notice).startswith(":arrow_forward: “Retro”")

@@ -1,12 +1,14 @@
-"""The sweep and the horizon re-plan read only what is due, in pages, yielding between them."""
+"""The sweep and the horizon re-plan read only what is due, in pages, yielding between them,
+on both engines."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from bot import lifecycle as lifecycle_module
@@ -17,7 +19,18 @@ from storage import meetings as meeting_rows
 from storage import series as series_rows
 from storage.db import from_text, to_text
 from storage.deliveries import Kind
-from tests.fakes import Harness
+from storage.engine import Store
+from tests.fakes import Harness, make_harness
+
+
+@pytest.fixture
+async def h(store: Store) -> AsyncIterator[Harness]:
+    """The usual harness, on each engine's store."""
+    async with httpx.AsyncClient() as client:
+        made = make_harness(client=client)
+        await made.core.store.close()
+        made.core.store = store  # before anything has used it
+        yield made
 
 
 @pytest.fixture
@@ -30,7 +43,7 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 async def book(h: Harness, text: str) -> Meeting:
     reply = await h.platform.run(text)
     assert reply.ok, reply.text
-    meeting = h.core.get_meeting(h.platform.cards[-1][1].meeting_id)
+    meeting = await h.core.get_meeting(h.platform.cards[-1][1].meeting_id)
     assert meeting is not None
     return meeting
 
@@ -40,9 +53,9 @@ def reads_of_meetings(h: Harness, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     original = h.core.get_meeting
 
-    def spy(meeting_id: str) -> Meeting | None:
+    async def spy(meeting_id: str) -> Meeting | None:
         seen.append(meeting_id)
-        return original(meeting_id)
+        return await original(meeting_id)
 
     monkeypatch.setattr(h.core, "get_meeting", spy)
     return seen
@@ -61,7 +74,8 @@ async def test_every_due_event_across_pages_is_delivered_once(
     h.clock.set(monday_9 + timedelta(hours=1, minutes=30))
     await h.lifecycle.sweep()
     for meeting in booked:
-        assert h.core.get_meeting(meeting.id).status is MeetingStatus.ENDED  # type: ignore[union-attr]
+        ended = await h.core.get_meeting(meeting.id)
+        assert ended is not None and ended.status is MeetingStatus.ENDED
     starts = [n for _, n, _ in h.platform.notices if n.kind is NoticeKind.STARTING]
     assert starts == []  # once a meeting is over its start notice is skipped, as ever
 
@@ -87,16 +101,16 @@ async def test_due_events_skip_delivered_closed_and_instant_ones(h: Harness) -> 
     instant = await book(h, "/meet now for 30m")
     later = monday_9 + timedelta(hours=2)
 
-    def due(kind: Kind) -> set[str]:
-        return {mid for _, mid in meeting_rows.due_events(h.core.db, kind.value, later)}
+    async def due(kind: Kind) -> set[str]:
+        return {mid for _, mid in await meeting_rows.due_events(h.core.store, kind.value, later)}
 
-    assert due(Kind.REMINDER) == {meeting.id} and due(Kind.START) == {meeting.id}
-    assert due(Kind.END) == {meeting.id, instant.id}
+    assert await due(Kind.REMINDER) == {meeting.id} and await due(Kind.START) == {meeting.id}
+    assert await due(Kind.END) == {meeting.id, instant.id}
     h.clock.set(monday_9 + timedelta(minutes=50))
     await h.lifecycle.sweep()
-    assert due(Kind.REMINDER) == set()  # delivered
+    assert await due(Kind.REMINDER) == set()  # delivered
     await h.platform.run(f"/meet cancel {meeting.id}")
-    assert meeting.id not in due(Kind.START) | due(Kind.END)  # closed
+    assert meeting.id not in await due(Kind.START) | await due(Kind.END)  # closed
 
 
 async def test_a_moved_meeting_is_due_by_its_new_times(h: Harness) -> None:
@@ -105,8 +119,10 @@ async def test_a_moved_meeting_is_due_by_its_new_times(h: Harness) -> None:
     moved = replace(
         meeting, start=meeting.start + timedelta(hours=3), end=meeting.end + timedelta(hours=3)
     )
-    assert meeting_rows.move_meeting(h.core.db, moved, h.core.box, (Kind.REMINDER.value,))
-    [(remind_at, _)] = meeting_rows.due_events(h.core.db, "reminder", monday_9 + timedelta(days=1))
+    assert await meeting_rows.move_meeting(h.core.store, moved, h.core.box, (Kind.REMINDER.value,))
+    [(remind_at, _)] = await meeting_rows.due_events(
+        h.core.store, "reminder", monday_9 + timedelta(days=1)
+    )
     assert remind_at == to_text(moved.start - timedelta(minutes=10))
 
 
@@ -144,20 +160,22 @@ async def test_series_sweep_reads_only_series_whose_opening_has_come(
     reads: list[str] = []
     original = series_rows.get_series
 
-    def spy(db: object, series_id: str) -> object:
+    async def spy(store: Store, series_id: str) -> object:
         reads.append(series_id)
-        return original(db, series_id)  # type: ignore[arg-type]
+        return await original(store, series_id)
 
     monkeypatch.setattr(series_rows, "get_series", spy)
     await h.lifecycle.sweep()
     assert reads == []  # the next openings are stored and none has come
-    opens = sorted(series_rows.next_opens(h.core.db).items(), key=lambda item: item[1] or "")
+    opens = sorted(
+        (await series_rows.next_opens(h.core.store)).items(), key=lambda item: item[1] or ""
+    )
     first_id, first_open = opens[0]
     h.clock.set(from_text(first_open or ""))
     await h.lifecycle.sweep()
     assert reads == [first_id]
     assert [card.title for _, card in h.platform.cards][-1] == "Standup 11"
-    assert series_rows.next_opens(h.core.db)[first_id] != first_open  # the next one's time
+    assert (await series_rows.next_opens(h.core.store))[first_id] != first_open  # the next one
     reads.clear()
     await h.lifecycle.sweep()
     assert reads == []
@@ -170,7 +188,7 @@ async def test_a_longer_workspace_lead_opens_series_links_earlier(h: Harness) ->
     assert reply.ok, reply.text
     await h.lifecycle.sweep()
     assert (await h.platform.run("/meet config reminder 30m", admin=True)).ok
-    local = h.clock().astimezone(h.service.zone_for(h.platform.caller()))
+    local = h.clock().astimezone(await h.service.zone_for(h.platform.caller()))
     noon = local.replace(hour=12, minute=0, second=0, microsecond=0)
     if noon - timedelta(minutes=30) <= local:
         noon += timedelta(days=1)

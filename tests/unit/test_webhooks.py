@@ -21,6 +21,7 @@ from bot.providers.webhooks import (
     WebhookMalformed,
     WebhookRejected,
     metered_webhook_token,
+    person_key,
     verify_eyeson,
     verify_metered,
     verify_whereby,
@@ -40,7 +41,7 @@ def whereby_event(kind: str, **data: Any) -> bytes:
     payload = {
         "id": "evt-1",
         "apiVersion": "1.0",
-        "createdAt": "2027-01-15T08:00:00.000Z",
+        "createdAt": (NOW - timedelta(seconds=2)).isoformat(timespec="milliseconds"),
         "type": kind,
         "data": {"meetingId": "m-42", "roomName": "/standup-abc", **data},
     }
@@ -75,6 +76,48 @@ def test_whereby_maps_room_events(kind: str, expected: str) -> None:
         "evt-1",
     )
     assert event.participant == ("Ada" if expected in ("joined", "left") else None)
+
+
+@pytest.mark.parametrize("kind", ["room.client.joined", "room.client.left"])
+def test_whereby_join_and_leave_carry_the_links_identity_and_event_time(kind: str) -> None:
+    body = whereby_event(kind, displayName="Ada", participantId="p-1", externalId="slack:U1")
+    event = verify_whereby(whereby_headers(body), body, WB_SECRET, NOW)
+    assert event is not None
+    assert (event.participant, event.participant_key) == ("Ada", "slack:U1")
+    assert event.at == NOW - timedelta(seconds=2)
+
+
+@pytest.mark.parametrize("external", [None, "", "crm-7731", "slack:", "Slack:U1", "a:b c", 42])
+def test_whereby_identity_is_only_a_key_convene_could_have_put_there(external: object) -> None:
+    """Whereby's own participant ids and other systems' externalIds are never user ids."""
+    body = whereby_event("room.client.joined", displayName="Ada", externalId=external)
+    event = verify_whereby(whereby_headers(body), body, WB_SECRET, NOW)
+    assert event is not None and event.participant == "Ada"
+    assert event.participant_key is None
+
+
+def test_whereby_without_a_display_name_reports_no_name_not_its_participant_id() -> None:
+    body = whereby_event("room.client.left", participantId="/4b3bd908")
+    event = verify_whereby(whereby_headers(body), body, WB_SECRET, NOW)
+    assert event is not None and event.kind == "left"
+    assert (event.participant, event.participant_key) == (None, None)
+
+
+@pytest.mark.parametrize("stamp", ["yesterday", "2027-01-15T08:00:00", 1_700_000_000, None])
+def test_whereby_event_time_needs_an_offset(stamp: object) -> None:
+    """A time without a zone (or not a time) is no time: the receiver's clock decides."""
+    payload = json.loads(whereby_event("room.client.joined", displayName="Ada"))
+    payload["createdAt"] = stamp
+    body = json.dumps(payload).encode()
+    event = verify_whereby(whereby_headers(body), body, WB_SECRET, NOW)
+    assert event is not None and event.at is None
+
+
+def test_person_keys_have_a_platform_and_an_id() -> None:
+    assert person_key("discord:81234567890123456") == "discord:81234567890123456"
+    assert person_key("slack:U0ABC") == "slack:U0ABC"
+    for other in ("U0ABC", ":U0ABC", "slack:", "slack: U1", "s" * 40 + ":x", 7, None):
+        assert person_key(other) is None
 
 
 def test_whereby_ignores_other_events_but_still_checks_them() -> None:
@@ -225,6 +268,16 @@ def test_eyeson_maps_room_and_participant_updates(
     assert verify_eyeson(headers, body, EY_KEY) == expected
 
 
+@pytest.mark.parametrize("online", [True, False])
+def test_eyeson_participant_carries_the_guest_id_convene_registered(online: bool) -> None:
+    person = {"id": "discord:42", "room_id": "r1", "name": "Ada", "guest": True, "online": online}
+    headers, body = eyeson_signed({"type": "participant_update", "participant": person})
+    event = verify_eyeson(headers, body, EY_KEY)
+    assert event == ProviderEvent(
+        "eyeson", "joined" if online else "left", "r1", "Ada", None, participant_key="discord:42"
+    )
+
+
 def test_eyeson_ignores_other_types_and_idle_rooms() -> None:
     for payload in (
         {"type": "recording_update", "recording": {"id": "x"}},
@@ -295,6 +348,21 @@ def test_metered_maps_events(payload: dict[str, Any], kind: str, participant: st
         "R",
         participant,
     )
+
+
+@pytest.mark.parametrize("event_name", ["participantJoined", "participantLeft"])
+def test_metered_join_and_leave_carry_the_tokens_external_user_id(event_name: str) -> None:
+    payload = {
+        "event": event_name,
+        "roomName": "R",
+        "participantName": "Ada",
+        "externalUserId": "slack:U1",
+    }
+    body = json.dumps(payload).encode()
+    event = verify_metered(metered_webhook_token(MT_SECRET, "R"), body, MT_SECRET)
+    assert event is not None
+    assert event.kind == ("joined" if event_name == "participantJoined" else "left")
+    assert (event.participant, event.participant_key, event.at) == ("Ada", "slack:U1", None)
 
 
 def test_metered_unknown_event_is_ignored_after_the_token_check() -> None:
