@@ -144,6 +144,7 @@ class ConveneApp:
             log.info("released %d unfinished claims", released)
 
     async def close(self, tasks: list[asyncio.Task[None]] | None = None) -> None:
+        await self.core.card_edits.aclose()  # pending card redraws, while platforms still talk
         for platform in self.platforms:
             await platform.stop()
         for task in tasks or []:

@@ -11,6 +11,7 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from bot.calendar import calendar_links
+from bot.card_edits import CardEdits
 from bot.claims import Claims
 from bot.inflight import InFlight
 from bot.messages import Card, card_for
@@ -45,6 +46,20 @@ class Core:
     @cached_property
     def claims(self) -> Claims:
         return Claims(self.store, self.clock, self.instance, self.inflight)
+
+    @cached_property
+    def card_edits(self) -> CardEdits:
+        """Card redraws after answers, coalesced so a burst of presses stays within the
+        platforms' edit limits; closed with the app (`ConveneApp.close`)."""
+        return CardEdits(self.redraw_card)
+
+    async def redraw_card(self, meeting_id: str) -> None:
+        """Redraw a meeting's posted card as it stands now (nothing if it was never posted)."""
+        meeting = await self.get_meeting(meeting_id)
+        messenger = self.messengers.get(meeting.platform) if meeting else None
+        if meeting is None or messenger is None or not meeting.message_ref:
+            return
+        await messenger.update_card(meeting.place, meeting.message_ref, await self.card(meeting))
 
     async def settings_for(self, platform: str, workspace_id: str) -> WorkspaceSettings:
         return await workspaces.workspace_settings(

@@ -19,16 +19,18 @@ from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.attendance import prompt_recipients
 from bot.claims import Retry
 from bot.core import Core
 from bot.lifecycle import Lifecycle
 from bot.messages import Notice, NoticeKind, Private, Reply, meeting_not_found
 from bot.models import Caller, Meeting
+from bot.people import attendance_text, attendance_trend, tally_of
 from bot.ports import DeliveryError
 from bot.requests import RateMeeting
 from bot.timefmt import duration
 from storage import feedback as feedback_rows
-from storage import meetings as meeting_rows
+from storage import people as people_rows
 from storage.deliveries import Kind
 
 log = logging.getLogger(__name__)
@@ -64,12 +66,13 @@ class FeedbackManager:
             meeting.title,
             f"has ended. How was it? Rate it from 1 to 5 (open for {duration(window)})",
         )
-        people = dict.fromkeys(
-            [
-                meeting.organizer_id,
-                *meeting.invitees,
-                *await meeting_rows.attendees(core.store, meeting.id),
-            ]
+        sessions = await people_rows.sessions(core.store, meeting.id)
+        people = prompt_recipients(
+            meeting.organizer_id,
+            (await tally_of(core, meeting.id)).going,
+            meeting.invitees,
+            [s["person_key"] for s in sessions if s["person_key"]],  # matched, never a name
+            is_user=messenger.is_user_id,
         )
         note = Private(
             f"How was “{meeting.title}”? One tap to rate it; a comment is welcome too.",
@@ -135,10 +138,14 @@ class FeedbackManager:
         else:
             lines[0] += "."
         lines += [f"“{answer.comment}”" for answer in answers if answer.comment]
+        if came := await attendance_text(self.core, meeting):
+            lines.append(f"Attendance: {came}")
         if meeting.series_id:
             lines.append(
                 "Recent meetings of this series: " + await self._trend(meeting.series_id, zone)
             )
+            if trend := await attendance_trend(self.core, meeting.series_id):
+                lines.append(f"Series {trend}.")
         return "\n".join(lines)
 
     async def _trend(self, series_id: str, zone: ZoneInfo) -> str:

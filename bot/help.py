@@ -18,6 +18,8 @@ HELP = """\
 /meet list                             upcoming and running meetings here
 /meet end <id>    /meet cancel <id>    end or cancel a meeting (organizer or admin)
 /meet host <id>                        send me my host link again, privately
+/meet rsvp <id> yes|maybe|no           answer for a meeting (the card's buttons do the same)
+/meet remind me <id>   /meet link <id> a private reminder; my own join link, privately
 /meet move <id> tomorrow at 15:00      move a meeting (a fresh room; organizer or admin)
 /meet rename <id> Sprint retro         rename it;  /meet move <series> every mon at 9:30
 /meet skip <series> [date]   /meet pause <series>   /meet resume <series>

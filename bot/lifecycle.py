@@ -20,9 +20,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.claims import Retry
 from bot.core import Core
-from bot.messages import Notice, NoticeKind
+from bot.messages import Notice, NoticeKind, Private
 from bot.models import Meeting, MeetingStatus
 from bot.observability import REMINDER_LATENESS
+from bot.people import notice_mentions
 from bot.ports import DeliveryError, Messenger, Surface
 from bot.providers.errors import ProviderError
 from bot.timefmt import duration
@@ -187,7 +188,26 @@ class Lifecycle:
         if late:
             text += " (this reminder is late: convene was offline)"
         await self._notice(meeting, NoticeKind.REMINDER, text)
+        await self._remind_privately(meeting, text)
         return "sent"
+
+    async def _remind_privately(self, meeting: Meeting, text: str) -> None:
+        """A direct message to each person who asked (`/meet remind me`). Sent after the
+        channel's notice, inside its claim: one person's closed DMs cost nobody else theirs,
+        and a failure here never repeats the channel's notice."""
+        messenger = self._messenger(meeting)
+        if messenger is None:
+            return
+        note = Private(
+            f"Reminder: “{meeting.title}” {text}.", link=meeting.join_url, link_label="Join"
+        )
+        for user in await people.private_reminders(self.core.store, meeting.id):
+            if not messenger.is_user_id(user):
+                continue
+            try:
+                await messenger.send_direct(meeting.place, user, note)
+            except DeliveryError as exc:
+                log.warning("a private reminder for %s was not delivered: %s", meeting.id, exc)
 
     async def _start(self, meeting: Meeting, now: datetime) -> str:
         if now >= meeting.end:
@@ -254,7 +274,18 @@ class Lifecycle:
         if messenger is None:
             return
         join = meeting.join_url if kind in (NoticeKind.REMINDER, NoticeKind.STARTING) else None
-        notice = Notice(kind, meeting.id, meeting.title, text, join_url=join, start=meeting.start)
+        mentions: tuple[str, ...] = ()
+        if kind in (NoticeKind.REMINDER, NoticeKind.STARTING):
+            mentions = await notice_mentions(self.core, meeting, messenger)
+        notice = Notice(
+            kind,
+            meeting.id,
+            meeting.title,
+            text,
+            join_url=join,
+            start=meeting.start,
+            mentions=mentions,
+        )
         await messenger.post_notice(meeting.place, notice, meeting.message_ref)
 
     async def tell_surface(

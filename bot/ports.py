@@ -128,6 +128,15 @@ class Messenger(Protocol):
         """A note only `user_id` sees: ephemeral in the channel, or a direct message."""
         ...
 
+    async def send_direct(self, place: Place, user_id: str, note: Private) -> None:
+        """A direct message that notifies and waits for the person (a private reminder)."""
+        ...
+
+    def is_user_id(self, user_id: str) -> bool:
+        """A real user id of this platform: only those are mentioned or messaged, never
+        a display name a provider reported or a word someone typed."""
+        ...
+
 
 class Surface(Protocol):
     """A platform's native view of a meeting beside convene's own card: a Discord

@@ -23,6 +23,7 @@ from bot.core import Core
 from bot.lifecycle import HORIZON, Lifecycle
 from bot.messages import ListItem, Notice, NoticeKind, Reply
 from bot.models import Caller, MeetingStatus, Place, Series, SeriesStatus
+from bot.people import copy_series_answers
 from bot.providers import ProviderNotConfigured
 from bot.providers.errors import ProviderError, RateLimited, Unavailable
 from bot.recurrence import (
@@ -39,7 +40,7 @@ from bot.timefmt import duration
 from storage import deliveries
 from storage import meetings as meeting_rows
 from storage import series as series_rows
-from storage.db import from_text
+from storage.db import StorageBusy, from_text
 from storage.deliveries import Kind
 
 log = logging.getLogger(__name__)
@@ -382,6 +383,10 @@ class SeriesManager:
             await self._report_failure(series, start, str(exc))
             return "failed"
         self._retry_at.pop(subject, None)
+        try:
+            await copy_series_answers(core, opened.meeting)
+        except StorageBusy:  # the room and card exist; answers can be given again
+            log.warning("series %s: standing answers not copied to %s", series.id, subject)
         messenger = core.messengers.get(series.platform)
         if messenger is not None:
             await messenger.send_private(opened.meeting.place, series.owner_id, opened.host)

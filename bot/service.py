@@ -24,6 +24,7 @@ from bot.lifecycle import Lifecycle
 from bot.messages import ListItem, Private, Reply, meeting_not_found
 from bot.models import Caller, MeetingStatus, Place
 from bot.observability import COMMANDS, log_context
+from bot.people import People
 from bot.preferences import Preferences
 from bot.providers import ProviderNotConfigured
 from bot.providers.errors import ProviderError
@@ -43,11 +44,14 @@ from bot.requests import (
     MoveMeeting,
     OpenScheduleForm,
     PauseSeries,
+    PersonalLink,
     RateMeeting,
+    RemindMe,
     RenameMeeting,
     Request,
     ResendHost,
     ResumeSeries,
+    Rsvp,
     SetTimezone,
     SkipOccurrence,
 )
@@ -74,6 +78,7 @@ class MeetingService:
         self.feedback = FeedbackManager(core, lifecycle)
         self.changes = MeetingChanges(core, lifecycle)
         self.preferences = Preferences(core)
+        self.people = People(core, lifecycle)
         self.calendars = Calendars(core)
         lifecycle.sweeps.append(self._forget_old_requests)
 
@@ -226,6 +231,12 @@ class MeetingService:
                 return await self.feedback.rate(caller, request)
             case FeedbackSummary(meeting_id):
                 return await self.feedback.summary(caller, meeting_id)
+            case Rsvp():
+                return await self.people.rsvp(caller, request)
+            case PersonalLink(meeting_id):
+                return await self.people.personal_link(caller, meeting_id)
+            case RemindMe(meeting_id):
+                return await self.people.remind_me(caller, meeting_id)
             case ResendHost(meeting_id):
                 return await self.host(caller, meeting_id)
             case SetTimezone(zone):
@@ -397,10 +408,12 @@ class MeetingService:
         if meeting is None:
             log.info("%s event for a room convene does not know; ignored", event.provider)
             return
-        if event.kind == "joined" and event.participant:
-            await meeting_rows.record_attendance(
-                core.store, meeting.id, event.participant, core.clock()
-            )
+        if event.kind in ("joined", "left"):
+            if event.kind == "joined" and event.participant:
+                await meeting_rows.record_attendance(
+                    core.store, meeting.id, event.participant, core.clock()
+                )
+            await self.people.on_attendance(event, meeting)
         elif event.kind == "ended" and meeting.status.is_open:
             if core.clock() < meeting.start:
                 log.info(

@@ -1,5 +1,5 @@
 """The `/meet` subcommands: list, end, cancel, host, feedback, rate, skip, pause, resume,
-tz, config, schedule, help.
+tz, config, schedule, help, and the answers: rsvp, remind me, link.
 
 A word is a subcommand only with the right number of arguments after it, so "End of
 year party" and "list everything" stay meeting titles.
@@ -31,14 +31,18 @@ from bot.requests import (
     MoveMeeting,
     OpenScheduleForm,
     PauseSeries,
+    PersonalLink,
     RateMeeting,
+    RemindMe,
     RenameMeeting,
     Request,
     ResendHost,
     ResumeSeries,
+    Rsvp,
     SetTimezone,
     SkipOccurrence,
 )
+from bot.rsvp import Answer
 
 _QUOTES = "\"“”„«»'"
 _CONFIG_KEYS = ("provider", "reminder", "length", "feedback", "mentions", "events", "calls")
@@ -100,6 +104,8 @@ def read(words: Sequence[str], ctx: tp.Ctx) -> Request | None:
             return SetTimezone(_zone(words[1], ctx))
     if head == "calendar" and (n == 1 or (n == 2 and words[1].lower() == "reset")):
         return CalendarFeed(reset=n == 2)
+    if head in ("rsvp", "link", "remind"):
+        return read_answer(words, ctx)
     if head == "config":
         key = words[1].lower() if n > 1 else ""
         if n == 1:
@@ -114,6 +120,33 @@ def read(words: Sequence[str], ctx: tp.Ctx) -> Request | None:
 
 _ID = re.compile(f"[{ID_ALPHABET}]{{{ID_LENGTH}}}")
 MOVE_EXAMPLE = "/meet move k3f9qa tomorrow at 15:00"
+RSVP_EXAMPLE = "/meet rsvp k3f9qa yes"
+
+
+def read_answer(words: Sequence[str], ctx: tp.Ctx) -> Request | None:
+    """`rsvp <id> yes|maybe|no`, `remind me <id>`, `link <id>`.
+
+    "rsvp" is never a title; "link" and "remind me" are commands only before an
+    id-shaped word ("Remind team about OKRs", "Link review at 3pm" stay titles)."""
+    head, n = words[0].lower(), len(words)
+    if head == "rsvp":
+        if n < 3:
+            raise ctx.fail('"rsvp" needs a meeting id and an answer.', example=RSVP_EXAMPLE)
+        answer = Answer.read(words[2]) if n == 3 else None
+        if answer is None:
+            shown = tp.show(" ".join(words[2:]))
+            raise ctx.fail(f"I couldn't read {shown} as yes, maybe or no.", example=RSVP_EXAMPLE)
+        return Rsvp(words[1], answer.value)
+    if head == "link":
+        if n == 1:
+            raise ctx.fail('"link" needs a meeting id.', example="/meet link k3f9qa")
+        return PersonalLink(words[1]) if n == 2 and _ID.fullmatch(words[1].lower()) else None
+    if n >= 2 and words[1].lower() == "me":  # remind me <id>
+        if n == 3 and _ID.fullmatch(words[2].lower()):
+            return RemindMe(words[2])
+        if n == 2:
+            raise ctx.fail('"remind me" needs a meeting id.', example="/meet remind me k3f9qa")
+    return None
 
 
 def read_change(

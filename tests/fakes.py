@@ -7,6 +7,7 @@ and `platform.cards`, `platform.notices`, `platform.privates` hold the rest.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,15 @@ from bot.core import Core
 from bot.lifecycle import Lifecycle
 from bot.messages import Card, Notice, Private, Reply
 from bot.models import Caller, Place, WorkspaceSettings
-from bot.ports import Capabilities, DeliveryError, Provider, ProviderSource, Room, RoomSpec
+from bot.ports import (
+    Capabilities,
+    DeliveryError,
+    Person,
+    Provider,
+    ProviderSource,
+    Room,
+    RoomSpec,
+)
 from bot.providers import ProviderPool
 from bot.service import MeetingService
 from storage.engine import SqliteStore, open_store
@@ -61,6 +70,7 @@ class FakePlatform:
     updates: list[tuple[str, str, Card]] = field(default_factory=list)
     notices: list[tuple[str, Notice, str | None]] = field(default_factory=list)
     privates: list[tuple[str, Private]] = field(default_factory=list)
+    directs: list[tuple[str, Private]] = field(default_factory=list)  # direct messages
     fail_next: list[DeliveryError] = field(default_factory=list)
 
     @property
@@ -97,6 +107,16 @@ class FakePlatform:
         self._maybe_fail()
         self.privates.append((user_id, note))
 
+    async def send_direct(self, place: Place, user_id: str, note: Private) -> None:
+        self._maybe_fail()
+        self.directs.append((user_id, note))
+
+    @staticmethod
+    def is_user_id(user_id: str) -> bool:
+        """The fake platform's users are lower-case handles ("ana", "raj"); a display
+        name a provider reports ("Lee (guest)", "Raj Kumar") is not one."""
+        return re.fullmatch(r"[a-z0-9_]{1,40}", user_id) is not None
+
     def public_text(self) -> str:
         """Everything anyone in a channel could read, for leak checks."""
         parts = [repr(card) for _, card in self.cards]
@@ -124,6 +144,9 @@ class StubProvider:
 
     async def check(self) -> None:
         return None
+
+    async def personal_link(self, room_id: str, person: Person, *, join_url: str) -> str | None:
+        return None  # everyone shares the join link
 
 
 class StaticProviders:

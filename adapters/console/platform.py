@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -27,6 +28,7 @@ from bot.timefmt import zone_or_none
 WORKSPACE = "local"
 CHANNEL = "general"
 USER = "you"
+HANDLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
 
 def local_zone_name() -> str | None:
@@ -71,6 +73,15 @@ class ConsoleMessenger:
 
     async def send_private(self, place: Place, user_id: str, note: Private) -> None:
         self.write(render.private_label(user_id), [render.private_line(note)])
+
+    async def send_direct(self, place: Place, user_id: str, note: Private) -> None:
+        """A terminal has no direct messages: a private reminder prints as a private note."""
+        await self.send_private(place, user_id, note)
+
+    @staticmethod
+    def is_user_id(user_id: str) -> bool:
+        """A console person is a handle typed as @name: one word, never a phrase."""
+        return HANDLE.fullmatch(user_id) is not None
 
 
 class ConsolePlatform:

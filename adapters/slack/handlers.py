@@ -93,11 +93,13 @@ def _pattern(*action_ids: str) -> re.Pattern[str]:
     return re.compile("^(" + "|".join(re.escape(a) for a in action_ids) + ")$")
 
 
-# The buttons whose press is a request: End, Cancel and the five ratings.
+# The buttons whose press is a request: End, Cancel, the five ratings, and the card's
+# answers (Going, Maybe, Can't, Going to all, Get my link, Remind me privately).
 REQUEST_BUTTONS = _pattern(
     render.action_id(Button.END),
     render.action_id(Button.CANCEL),
     *(render.action_id(Button.RATE, score) for score in render.SCORES),
+    *render.ANSWER_ACTIONS,
 )
 
 
@@ -169,7 +171,8 @@ class Handlers:
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
-        """End, Cancel or a rating: the value only names the meeting; the verified user acts."""
+        """End, Cancel, a rating or an answer: the value only names the meeting; the
+        verified user acts (and answers as themselves)."""
         await ack()
         request = inbound.button_press(action)
         if request is None:  # the listener's pattern lets only request buttons through

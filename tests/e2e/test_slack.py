@@ -42,7 +42,7 @@ async def test_meet_posts_card_publicly_and_host_link_privately(
     async with running(tmp_path) as rig:
         status, _ = await rig.command("/meet Retro at 16:00 for 30m")
         assert status == 200
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         [reply] = await rig.slack.wait_for_responses()
         assert card.token == emu.BOT_TOKEN and card.params["channel"] == "CGENERAL"
         blocks = json.dumps(card.params["blocks"])
@@ -68,7 +68,7 @@ async def test_payloads_match_the_web_api_spec(tmp_path: Path) -> None:
     """Every method and parameter convene sends, from the card to its update, is in the spec."""
     async with running(tmp_path) as rig:
         await rig.command("/meet Spec check in 10m")
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         [meeting_id] = {
             e["value"]
             for b in card.params["blocks"]
@@ -91,7 +91,7 @@ async def test_titles_cannot_ping_the_channel(tmp_path: Path) -> None:
     async with running(tmp_path) as rig:
         title = "<!channel> @here <!everyone> & <@UBOSS>"
         await rig.command(f'/meet "{title}" in 10m')
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         public = rig.slack.public_payloads()
         for raw in ("<!channel>", "<!everyone>", "<@UBOSS>", "@here"):
             assert raw not in public
@@ -137,7 +137,7 @@ async def test_forged_titles_read_literally_wherever_slack_shows_them(
     really post them: the title neither formats nor links, and breaks no line in public."""
     async with running(tmp_path) as rig:
         await rig.command(f'/meet "{title}" in 10m')
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         [made] = await rig.slack.wait_for_responses()
         [join] = _join_urls(card.params["blocks"])
         [host] = host_links(rig)
@@ -180,7 +180,7 @@ async def test_ack_is_fast_even_when_the_provider_is_slow(tmp_path: Path) -> Non
         status, _ = await rig.command("/meet Slow one")
         assert status == 200
         assert time.monotonic() - started < 3
-        [card] = await rig.slack.wait_for("chat.postMessage", timeout=15)
+        [card] = await rig.slack.wait_for_cards(timeout=15)
         assert "meet.example" in json.dumps(card.params["blocks"])
         await rig.slack.wait_for_responses()
 
@@ -198,7 +198,7 @@ async def test_provider_failure_is_one_private_error_and_nothing_public(tmp_path
 async def test_end_button_by_organizer_closes_and_others_are_refused(tmp_path: Path) -> None:
     async with running(tmp_path) as rig:
         await rig.command("/meet Standup in 5m")
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         end = next(
             e
             for b in card.params["blocks"]

@@ -74,7 +74,7 @@ async def test_a_command_without_response_url_is_answered_by_ephemeral(
     caplog.set_level(logging.DEBUG)
     async with running(tmp_path) as rig:
         await command(rig, "/meet Retro in 10m", response_url=None)
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         [private] = await rig.slack.wait_for("chat.postEphemeral")
         assert (private.params["channel"], private.params["user"]) == ("CGENERAL", "UANA")
         assert "Retro" in private.params["text"] and private.token == emu.BOT_TOKEN
@@ -114,7 +114,7 @@ async def test_a_button_whose_response_url_fails_is_still_answered(
 ) -> None:
     async with running(tmp_path) as rig:
         await command(rig, "/meet Standup in 5m", response_url=rig.slack.response_url_for(1))
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         meeting_id = next(
             e["value"]
             for b in blocks_of(card)

@@ -203,7 +203,7 @@ async def test_clicks_on_unknown_or_unended_meetings_are_answered_not_recorded(
 ) -> None:
     async with running(tmp_path) as rig:
         await say(rig, "/meet Later in 2h")
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         later = next(b["value"] for b in buttons(card.params["blocks"]) if b.get("value"))
         early = await click(rig, "feedback_4", later)
         assert early["response_type"] == "ephemeral"
@@ -219,7 +219,7 @@ async def test_command_text_is_unescaped_once_and_mentions_stay(tmp_path: Path) 
     async with running(tmp_path) as rig:
         typed = '/meet "Q&A <v2> &lt;" with <@URAJ> in 10m'
         await say(rig, typed)
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         sent = emu.slack_escape(typed)
         assert "Q&amp;A &lt;v2&gt; &amp;lt;" in sent and "<@URAJ>" in sent  # as Slack sends it
         blocks = json.dumps(card.params["blocks"])

@@ -54,7 +54,7 @@ async def test_schedule_opens_the_form_and_a_valid_submission_creates_the_meetin
         payload = emu.view_payload(form_values(), view["private_metadata"])
         status, body = await rig.client.interaction(payload)
         assert status == 200 and "errors" not in body
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         assert "Planning" in json.dumps(card.params["blocks"])
         [private] = await rig.slack.wait_for("chat.postEphemeral")
         assert private.params["channel"] == "CGENERAL" and private.params["user"] == "UANA"
@@ -127,7 +127,7 @@ async def test_oauth_install_then_commands_use_the_stored_token_until_uninstalle
         assert await installed_teams(rig) == ["T0SECOND"]
 
         await rig.command("/meet Cross team in 10m", team="T0SECOND")
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         assert card.token == "xoxb-installed-t0second"
 
         status, _ = await rig.client.event("T0SECOND", {"type": "app_uninstalled"})
@@ -167,7 +167,7 @@ async def test_socket_mode_round_trip(tmp_path: Path) -> None:
         envelope = await rig.slack.send_envelope("slash_commands", payload)
         ack = await rig.slack.wait_for_ack(envelope)
         assert ack["envelope_id"] == envelope
-        [card] = await rig.slack.wait_for("chat.postMessage")
+        [card] = await rig.slack.wait_for_cards()
         assert card.token == emu.BOT_TOKEN
         assert "Socket standup" in json.dumps(card.params["blocks"])
         async with rig.session.post(f"{rig.base}/slack/events", data="x") as r:

@@ -90,6 +90,18 @@ class SlackEmulator(Emulator):
     def user(self, user_id: str, **fields: Any) -> None:
         self.users[user_id] = {"id": user_id, "name": user_id.lower(), **fields}
 
+    def cards(self) -> list[ApiCall]:
+        """convene's cards: posted messages other than Slack call blocks."""
+        return [call for call in self.calls_to("chat.postMessage") if not _is_call_block(call)]
+
+    async def wait_for_cards(self, count: int = 1, timeout: float = 10.0) -> list[ApiCall]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.cards()) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{len(self.cards())} cards were posted")
+            await asyncio.sleep(0.02)
+        return self.cards()
+
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.api if c.method == method]
 
@@ -371,6 +383,13 @@ class SlackEmulator(Emulator):
     async def _close_sockets(self, app: web.Application) -> None:
         for ws in self.sockets:
             await ws.close()
+
+
+def _is_call_block(call: ApiCall) -> bool:
+    blocks = call.params.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    return any(block.get("type") == "call" for block in blocks)
 
 
 def _ok(**fields: Any) -> web.Response:
