@@ -47,8 +47,17 @@ def build_app(settings: Settings, *, stdin: TextIO | None = None, **inject: Any)
     return app
 
 
+async def slack_calls_check(settings: Settings) -> str | None:
+    """`convene check`'s line on Slack's call card (its scopes), when Slack is set up."""
+    if not settings.slack_enabled:
+        return None
+    from adapters.slack.calls import calls_check
+
+    return await calls_check(settings)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return cli.main(argv, build_app=build_app)
+    return cli.main(argv, build_app=build_app, checks=(slack_calls_check,))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import resource
 import sys
 import tempfile
@@ -82,8 +83,14 @@ async def serve_convene(slack_url: str, whereby_url: str, db_path: str) -> None:
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
+    profile = os.environ.get("CONVENE_BENCH_PROFILE")
+    profiler = _start_profiler() if profile else None
     await _announce_and_wait(app.http.port)
     _report_cpu()
+    if profiler is not None and profile:
+        profiler.stop()
+        every_frame = os.environ.get("CONVENE_BENCH_PROFILE_ALL") == "1"
+        Path(profile).write_text(profiler.output_text(unicode=True, show_all=every_frame))
     for platform in app.platforms:
         await platform.stop()
     await asyncio.wait_for(task, 10)
@@ -117,6 +124,15 @@ async def serve_bare(slack_url: str) -> None:
 
 
 _cpu_at_start = 0.0
+
+
+def _start_profiler() -> Any:
+    """pyinstrument over the serving child (`--profile FILE`): where a /meet's CPU goes."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005, async_mode="disabled")
+    profiler.start()
+    return profiler
 
 
 def _cpu_seconds() -> float:
@@ -374,6 +390,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="50 and 200 only, one round")
     parser.add_argument("--levels", default="50,200,500")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--profile", metavar="FILE", help="write a pyinstrument profile of convene's child here"
+    )
     parser.add_argument("--serve", choices=("convene", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--slack", help=argparse.SUPPRESS)
     parser.add_argument("--whereby", help=argparse.SUPPRESS)
@@ -386,6 +405,8 @@ def main() -> None:
     if args.serve == "bare":
         asyncio.run(serve_bare(args.slack))
         return
+    if args.profile:
+        os.environ["CONVENE_BENCH_PROFILE"] = str(Path(args.profile).resolve())
     levels = [50, 200] if args.quick else [int(x) for x in args.levels.split(",")]
     rounds = 1 if args.quick else max(1, min(args.rounds, 5))
     with contextlib.suppress(KeyboardInterrupt):

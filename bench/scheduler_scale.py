@@ -210,6 +210,13 @@ class RecordingMessenger:
     async def send_private(self, place: Place, user_id: str, note: Private) -> None:
         return None
 
+    async def send_direct(self, place: Place, user_id: str, note: Private) -> None:
+        return None
+
+    @staticmethod
+    def is_user_id(user_id: str) -> bool:
+        return True
+
 
 class InstantProvider(StubProvider):
     """Jitsi-like: rooms at once, for series occurrences opened during a sweep."""

@@ -136,7 +136,7 @@ class ConveneApp:
         still held is given back so another replica takes it at once."""
         log.info("shutting down: finishing work in flight")
         self.readiness.drain()
-        self.lifecycle.timers.shutdown()
+        self.lifecycle.timers.pause()  # running sends finish; shutdown would cancel them
         if not await self.core.inflight.drained(DRAIN_SECONDS):
             log.warning("shutting down with work still running; its claims are released")
         released = await self.core.claims.release_all()

@@ -12,6 +12,12 @@ went by what it returns or raises:
 - it raises anything else: logged, recorded as "error", never retried, so a
   bug cannot turn into a message sent every 30 seconds.
 
+Claimed actions run SEND_CONCURRENCY at a time per process (a burst of timers
+waits for a slot *before* claiming, so nothing waits while holding a lease), which
+bounds what a kill can repeat: at most the one send in flight per process. An
+action that claims again from inside its own (an expiry's feedback prompt) runs
+in the slot it already holds.
+
 A database too busy to take the claim means "not now": the next timer or
 sweep tries again. Once the action has run, its record is written with a
 patient async retry, so a briefly locked database neither stalls the loop
@@ -23,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.inflight import InFlight
@@ -38,6 +45,8 @@ log = logging.getLogger(__name__)
 
 Action = Callable[[], Awaitable[str]]
 RECORD_PATIENCE = timedelta(seconds=60)  # how long a record waits for a busy database
+SEND_CONCURRENCY = 1  # claimed actions at once per process: a kill repeats at most this many
+_IN_SLOT: ContextVar[bool] = ContextVar("convene_claim_slot", default=False)
 
 
 class Retry(Exception):
@@ -50,11 +59,22 @@ class Claims:
     clock: Clock
     owner: str  # this process, as recorded on its claims
     inflight: InFlight  # a send under a claim is waited for at shutdown
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(SEND_CONCURRENCY))
 
     async def once(self, subject: str, kind: Kind, action: Action) -> str | None:
         """Run `action` if this process wins `(subject, kind)`; its outcome, or None
         when another owner has it, it was done already, or it was released to retry.
         A process shutting down takes no new claims: another replica will."""
+        if _IN_SLOT.get():
+            return await self._claim_and_act(subject, kind, action)
+        async with self.slots:
+            entered = _IN_SLOT.set(True)
+            try:
+                return await self._claim_and_act(subject, kind, action)
+            finally:
+                _IN_SLOT.reset(entered)
+
+    async def _claim_and_act(self, subject: str, kind: Kind, action: Action) -> str | None:
         if self.inflight.draining:
             return None
         try:

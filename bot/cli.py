@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot import __version__
@@ -19,11 +19,18 @@ if TYPE_CHECKING:
     from bot.app import ConveneApp
 
 AppBuilder = Callable[[Settings], "ConveneApp"]
+PlatformCheck = Callable[[Settings], Awaitable[str | None]]  # one line, or None: nothing to say
 
 
-def main(argv: Sequence[str] | None = None, *, build_app: AppBuilder | None = None) -> int:
-    """`build_app` comes from the composition root (adapters.main), which knows the
-    platforms; without it `convene run` cannot start any."""
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    build_app: AppBuilder | None = None,
+    checks: Sequence[PlatformCheck] = (),
+) -> int:
+    """`build_app` and `checks` come from the composition root (adapters.main), which
+    knows the platforms; without them `convene run` cannot start any and `convene
+    check` tests the provider alone."""
     parser = argparse.ArgumentParser(
         prog="convene",
         description="A meeting bot for Slack and Discord. With no platform credentials, "
@@ -60,7 +67,7 @@ def main(argv: Sequence[str] | None = None, *, build_app: AppBuilder | None = No
         if args.command == "providers":
             return _providers(settings)
         if args.command == "check":
-            return asyncio.run(_check(settings))
+            return asyncio.run(_check(settings, checks))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings, args.copy_from))
     except (ConfigError, DatabaseError) as exc:
@@ -123,8 +130,10 @@ def _providers(settings: Settings) -> int:
     return 0
 
 
-async def _check(settings: Settings) -> int:
-    """One harmless authenticated call to the default provider, reported in plain words."""
+async def _check(settings: Settings, checks: Sequence[PlatformCheck] = ()) -> int:
+    """One harmless authenticated call to the default provider, reported in plain words,
+    then one line from each platform check that has something to say (informational:
+    a platform feature that is off does not fail the check)."""
     from bot.ports import system_clock
     from bot.providers import LABELS, ProviderPool
     from bot.providers.errors import ProviderError
@@ -136,9 +145,15 @@ async def _check(settings: Settings) -> int:
             await ProviderPool(settings, client, system_clock).get(settings.provider).check()
         except ProviderError as exc:
             print(f"{label}: {exc}")
-            return 1
-    print(f"{label}: ready; the provider accepted convene's credentials.")
-    return 0
+            code = 1
+        else:
+            print(f"{label}: ready; the provider accepted convene's credentials.")
+            code = 0
+    for check in checks:
+        line = await check(settings)
+        if line:
+            print(line)
+    return code
 
 
 def _load_dotenv() -> None:

@@ -26,5 +26,8 @@ HELP = """\
 /meet feedback <id>                    the feedback summary (organizer)
 /meet rate <id> 4 great pace           rate a meeting that ended (1–5, comment optional)
 /meet tz Europe/Berlin                 set my time zone
+/meet calendar [reset]                 my calendar feed, privately; reset revokes the old address
 /meet config [provider whereby | reminder 10m | length 30m | feedback on|off]   (admins)
+  switches: config mentions|events|calls on|off (mention people in reminders; Discord events;
+            Slack's call card)
 Join links go to the channel; host links only ever reach you privately."""

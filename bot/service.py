@@ -409,10 +409,6 @@ class MeetingService:
             log.info("%s event for a room convene does not know; ignored", event.provider)
             return
         if event.kind in ("joined", "left"):
-            if event.kind == "joined" and event.participant:
-                await meeting_rows.record_attendance(
-                    core.store, meeting.id, event.participant, core.clock()
-                )
             await self.people.on_attendance(event, meeting)
         elif event.kind == "ended" and meeting.status.is_open:
             if core.clock() < meeting.start:

@@ -84,6 +84,12 @@ class Timers:
         if self._scheduler is not None and not self._scheduler.running:
             self._scheduler.start()
 
+    def pause(self) -> None:
+        """Fire no more jobs, but let running ones finish (a graceful shutdown's first
+        step; `shutdown` would cancel a send half-way)."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.pause()
+
     def shutdown(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)

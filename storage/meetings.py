@@ -198,20 +198,6 @@ async def set_message_ref(store: Store, meeting_id: str, message_ref: str | None
     await store.run("UPDATE meetings SET message_ref = ? WHERE id = ?", [message_ref, meeting_id])
 
 
-async def record_attendance(store: Store, meeting_id: str, participant: str, at: datetime) -> None:
-    await store.run(
-        "INSERT INTO attendance (meeting_id, participant, joined_at) VALUES (?,?,?) "
-        "ON CONFLICT DO NOTHING",
-        [meeting_id, participant, to_text(at)],
-    )
-
-
-async def attendees(store: Store, meeting_id: str) -> list[str]:
-    rows = await store.all(
-        "SELECT participant FROM attendance WHERE meeting_id = ? ORDER BY joined_at, participant",
-        [meeting_id],
-    )
-    return [str(row["participant"]) for row in rows]
 
 
 def _meeting(row: Row, box: SecretBox) -> Meeting:

@@ -6,13 +6,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.providers.http import make_client
 from tests.fakes import Harness, Sleeps, harness
 from tests.stores import pg_url, store  # noqa: F401 (fixtures for every test)
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
+    """The providers' production client (its pool and transport), as the app builds it."""
+    async with make_client() as client:
         yield client
 
 

@@ -1,34 +1,32 @@
 """The `/meet` slash-command group: typed options in, typed requests out.
 
-Discord wants an answer within 3 s. Commands that call a video provider
-(now, schedule, every, end, cancel, move) or update the card before answering
-(rename) defer at once, privately (a followup after
-a public defer cannot be ephemeral, so that is decided here), and answer with
-an ephemeral followup; the public card goes out separately via the Messenger.
-Quick commands answer directly and ephemerally. Option values are parsed with
-the same grammar as Slack's text; a GrammarError becomes one private sentence.
+Every subcommand builds a request from its options and hands it to `answer.run`,
+which defers privately when the request calls a video provider (now, schedule, every,
+end, cancel, move, rename) and answers the caller ephemerally; the public card goes
+out separately via the Messenger. Option values are parsed with the same grammar as
+Slack's text (`options`); a GrammarError becomes one private sentence. `/meet
+schedule` with no options at all opens the scheduling form (`forms`) instead.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 import discord
 from discord import app_commands
 
-from adapters.discord import render
+from adapters.discord import forms
+from adapters.discord.answer import run as _run
 from adapters.discord.context import Interaction, caller_for, service_of
+from adapters.discord.options import MeetingOptions, meeting_request, opt, read_with, slot_of
 from bot import grammar
 from bot.requests import (
+    CalendarFeed,
     CancelMeeting,
     ChangeSeries,
     Configure,
-    CreateMeeting,
     CreateSeries,
     EndMeeting,
     FeedbackSummary,
@@ -48,8 +46,6 @@ from bot.service import OOPS
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-Build = Callable[[ZoneInfo], Request]  # the caller's zone, to read times in
 MAX_CHOICES = 25  # Discord's limit for autocomplete answers
 _ZONES = sorted(available_timezones())
 
@@ -75,53 +71,9 @@ async def zone_choices(interaction: Interaction, current: str) -> list[app_comma
     return [app_commands.Choice(name=zone, value=zone) for zone in found[:MAX_CHOICES]]
 
 
-async def _run(interaction: Interaction, build: Build, *, slow: bool) -> None:
-    """Build the request (grammar errors answer at once), then answer privately.
-
-    `slow` commands call a provider, so they defer first to stay inside 3 s.
-    """
-    caller = caller_for(interaction)
-    if caller is None:
-        await interaction.response.send_message(
-            "convene works inside a server's channels, not in direct messages.", ephemeral=True
-        )
-        return
-    service = service_of(interaction)
-    try:
-        request = build(await service.zone_for(caller))
-    except GrammarError as exc:
-        await interaction.response.send_message(f"⚠️ {exc}", ephemeral=True)
-        return
-    if slow:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        reply = await service.handle(caller, request)
-        await interaction.followup.send(render.reply_text(reply), ephemeral=True)
-        return
-    reply = await service.handle(caller, request)
-    await interaction.response.send_message(render.reply_text(reply), ephemeral=True)
-
-
-@dataclass(frozen=True)
-class _Slot:
-    start: datetime
-    duration: timedelta | None
-    note: str
-
-
-def _slot(interaction: Interaction, zone: ZoneInfo, when: str, duration: str | None) -> _Slot:
-    """A `when` option read in the caller's zone from the service's clock, ranges and
-    DST notes included, and its length: a range's own, else the `duration` option."""
-    service = service_of(interaction)
-    reading = grammar.parse_slot(when, now=service.now(), tz=zone)
-    start = reading.start or service.now()  # parse_slot always gives a start
-    if reading.end is None:
-        return _Slot(start, _opt(grammar.parse_duration, duration), reading.note)
-    if duration:
-        raise GrammarError(
-            f"You gave a range, {_quoted(when)}, and a duration, {_quoted(duration)}; "
-            "I need just one."
-        )
-    return _Slot(start, reading.end - start, reading.note)
+WITH_HELP = "People or roles to invite: type @ and pick them (@ana @raj @design)"
+NOFEEDBACK_HELP = "Ask no feedback after this meeting"
+NEEDS_WHEN = "Tell me when, like when: tomorrow 9am, or run /meet schedule alone to open the form."
 
 
 def _is_rule(text: str) -> bool:
@@ -129,23 +81,29 @@ def _is_rule(text: str) -> bool:
     return bool(words) and words[0].lower() == "every"
 
 
-def _quoted(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return f"“{text if len(text) <= limit else text[: limit - 1] + '…'}”"
-
-
-def _opt(parse: Callable[[str], T], text: str | None) -> T | None:
-    return parse(text) if text else None
-
-
 @app_commands.guild_only()
 class MeetGroup(app_commands.Group, name="meet", description="Video meetings for this channel"):
     """`/meet <subcommand>`: the option names are part of convene's contract."""
 
     @app_commands.command(description="Start a video meeting now and post its link here")
-    @app_commands.describe(title="What the meeting is about")
-    async def now(self, interaction: Interaction, title: str | None = None) -> None:
-        await _run(interaction, lambda _zone: CreateMeeting(title=title or ""), slow=True)
+    @app_commands.describe(
+        title="What the meeting is about", with_=WITH_HELP, nofeedback=NOFEEDBACK_HELP
+    )
+    @app_commands.rename(with_="with")
+    async def now(
+        self,
+        interaction: Interaction,
+        title: str | None = None,
+        with_: str | None = None,
+        nofeedback: bool = False,
+    ) -> None:
+        def build(zone: ZoneInfo) -> Request:
+            given = MeetingOptions(
+                title=title or "", picked=read_with(with_), feedback=not nofeedback
+            )
+            return meeting_request(interaction, zone, given)
+
+        await _run(interaction, build, slow=True)
 
     @app_commands.command(description="Schedule a meeting and post its link here")
     @app_commands.describe(
@@ -153,24 +111,38 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
         when="When: 15:00, in 20m, tomorrow 9am, mon 10:30, 2026-12-01 14:00, 15:00-16:00",
         duration="How long: 45m, 1h30 (default: this server's meeting length)",
         remind="How long before the start to remind the channel: 15m, 1h, none",
+        with_=WITH_HELP,
+        nofeedback=NOFEEDBACK_HELP,
     )
+    @app_commands.rename(with_="with")
     async def schedule(
         self,
         interaction: Interaction,
-        title: str,
-        when: str,
+        title: str | None = None,
+        when: str | None = None,
         duration: str | None = None,
         remind: str | None = None,
+        with_: str | None = None,
+        nofeedback: bool | None = None,
     ) -> None:
+        """With no options at all, the form; otherwise `when` is needed."""
+        typed = (title, when, duration, remind, with_, nofeedback)
+        if all(value is None for value in typed):
+            await forms.open_form(interaction)
+            return
+
         def build(zone: ZoneInfo) -> Request:
-            slot = _slot(interaction, zone, when, duration)
-            return CreateMeeting(
-                title=title,
-                start=slot.start,
-                duration=slot.duration,
-                remind=_opt(grammar.parse_remind, remind),
-                note=slot.note,
+            if when is None:
+                raise GrammarError(NEEDS_WHEN)
+            given = MeetingOptions(
+                title=title or "",
+                when=when,
+                duration=duration,
+                remind=remind,
+                picked=read_with(with_),
+                feedback=not nofeedback,
             )
+            return meeting_request(interaction, zone, given)
 
         await _run(interaction, build, slow=True)
 
@@ -185,7 +157,7 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
     ) -> None:
         def build(zone: ZoneInfo) -> Request:
             return CreateSeries(
-                title, grammar.parse_rule(rule), _opt(grammar.parse_duration, duration)
+                title, grammar.parse_rule(rule), opt(grammar.parse_duration, duration)
             )
 
         await _run(interaction, build, slow=True)
@@ -219,9 +191,9 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
         def build(zone: ZoneInfo) -> Request:
             if _is_rule(when):  # a series' new rule, as `/meet move <series> every …`
                 return ChangeSeries(
-                    meeting, grammar.parse_rule(when), _opt(grammar.parse_duration, duration)
+                    meeting, grammar.parse_rule(when), opt(grammar.parse_duration, duration)
                 )
-            slot = _slot(interaction, zone, when, duration)
+            slot = slot_of(interaction, zone, when, duration)
             return MoveMeeting(meeting, slot.start, slot.duration, slot.note)
 
         await _run(interaction, build, slow=True)
@@ -243,6 +215,11 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
     @app_commands.autocomplete(meeting=meeting_choices)
     async def feedback(self, interaction: Interaction, meeting: str) -> None:
         await _run(interaction, lambda _zone: FeedbackSummary(meeting), slow=False)
+
+    @app_commands.command(description="My calendar feed of the meetings I organize or go to")
+    @app_commands.describe(reset="Make a new address; the old one stops working")
+    async def calendar(self, interaction: Interaction, reset: bool = False) -> None:
+        await _run(interaction, lambda _zone: CalendarFeed(reset=reset), slow=False)
 
     @app_commands.command(description="Skip one meeting of a series")
     @app_commands.describe(series="The series' id", date="Which day: 2026-12-01, tomorrow, mon")
@@ -280,7 +257,10 @@ class MeetGroup(app_commands.Group, name="meet", description="Video meetings for
     async def config(
         self,
         interaction: Interaction,
-        setting: Literal["provider", "reminder", "length", "feedback"] | None = None,
+        setting: Literal[
+            "provider", "reminder", "length", "feedback", "mentions", "events", "calls"
+        ]
+        | None = None,
         value: str | None = None,
     ) -> None:
         # Discord applies default permissions per top-level command only, so the

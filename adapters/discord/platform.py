@@ -156,8 +156,8 @@ class DiscordPlatform:
         if guild is None or guild.owner_id is None:
             return
         try:
-            owner = await self.client.fetch_user(guild.owner_id)
-            await owner.send(text)
+            channel = await self.client.create_dm(discord.Object(guild.owner_id))
+            await channel.send(text)
         except discord.HTTPException as exc:
             log.warning("could not tell the owner of a server (HTTP %s)", exc.status)
 

@@ -12,7 +12,8 @@ asked) carry 1–5 rating buttons (`convene:feedback:<id>:<score>`) and "Add a
 comment" (`convene:comment:<id>`), which opens a form whose submit arrives as
 `convene:comment-modal:<id>`. Both record through `RateMeeting` for the
 verified user. A direct message has no guild, so there the workspace is the
-meeting's own (see `feedback_caller`).
+meeting's own (see `feedback_caller`). The scheduling form's submit is answered
+here too, by `forms.answer_submit`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord import ui
 
-from adapters.discord import render
+from adapters.discord import forms, render
 from adapters.discord.context import (
     GUILD_ONLY,
     PLATFORM,
@@ -225,7 +226,12 @@ async def answer_modal_submit(interaction: Interaction) -> bool:
     # discord.py types `data` as the union of every interaction's; a modal submit's is this.
     data = cast("ModalSubmitInteractionData", interaction.data)
     form_id = str(data.get("custom_id", ""))
-    if not form_id.startswith(COMMENT_MODAL_PREFIX) or interaction.response.is_done():
+    if interaction.response.is_done():
+        return False
+    if forms.is_schedule_form(form_id):
+        await forms.answer_submit(interaction, data)
+        return True
+    if not form_id.startswith(COMMENT_MODAL_PREFIX):
         return False
     meeting_id = form_id.removeprefix(COMMENT_MODAL_PREFIX)
     comment = _field_value(data.get("components"), COMMENT_FIELD).strip()

@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from adapters.slack.messenger import TokenSource, delivery_error
+from bot.config import Settings
 from bot.models import Meeting
 from bot.ports import Clock, DeliveryError
 from bot.surfaces import SurfaceState
@@ -44,6 +45,29 @@ def calls_scopes_missing(scopes: Iterable[str]) -> list[str]:
     comma-separated scope string split or not."""
     granted = {part.strip() for scope in scopes for part in scope.split(",")}
     return [scope for scope in CALL_SCOPES if scope not in granted]
+
+
+async def calls_check(settings: Settings) -> str | None:
+    """`convene check`'s one line on Slack's call card: whether the installed bot token
+    holds the Calls scopes, read from the `x-oauth-scopes` header Slack sends with
+    `auth.test`. None when no single bot token is configured (OAuth installs are
+    checked per workspace, as calls run). The token never reaches the line."""
+    if not settings.slack_bot_token:
+        return None
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    try:
+        response = await client.auth_test()
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+        return f"Slack call card unknown: {delivery_error(exc)}"
+    header = response.headers.get("x-oauth-scopes")
+    if header is None:
+        return "Slack call card unknown: Slack did not say which scopes the app has."
+    missing = calls_scopes_missing([str(header)])
+    if missing:
+        return (
+            f"Slack call card off: the app lacks {', '.join(missing)}; convene's own card is used."
+        )
+    return "Slack call card on: the app has calls:read and calls:write."
 
 
 def call_key(meeting_id: str) -> str:

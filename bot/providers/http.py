@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from bot.observability import PROVIDER_CALLS, PROVIDER_LATENCY
 from bot.providers import errors
@@ -48,21 +49,24 @@ T = TypeVar("T")
 
 # The provider pool, sized for a burst (hundreds of /meet at 09:00 Monday): every
 # connection a burst opened stays open for the next one (keep-alive as large as the
-# pool), for a while; past the limit requests wait for a free connection, since
-# httpcore's bookkeeping grows with the connections it holds.
+# pool), for a while; past the limit requests wait for a free connection. httpx
+# sends through aiohttp's connector (httpx-aiohttp): httpcore 1.0's pool rescans and
+# polls every connection for every queued request (encode/httpcore#1035), which
+# cost a 200-command burst seconds of CPU (bench/README.md has the profiles).
 POOL_CONNECTIONS = 200
 KEEPALIVE_SECONDS = 30.0
 
 
 def make_client() -> httpx.AsyncClient:
     """The one shared, pooled client every provider uses."""
+    limits = httpx.Limits(
+        max_connections=POOL_CONNECTIONS,
+        max_keepalive_connections=POOL_CONNECTIONS,
+        keepalive_expiry=KEEPALIVE_SECONDS,
+    )
     return httpx.AsyncClient(
         timeout=httpx.Timeout(CALL_BUDGET, connect=CONNECT_TIMEOUT),
-        limits=httpx.Limits(
-            max_connections=POOL_CONNECTIONS,
-            max_keepalive_connections=POOL_CONNECTIONS,
-            keepalive_expiry=KEEPALIVE_SECONDS,
-        ),
+        transport=AiohttpTransport(limits=limits),
         follow_redirects=False,
     )
 

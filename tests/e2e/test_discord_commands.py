@@ -256,8 +256,8 @@ async def test_commands_are_synced_to_the_configured_guild(
     [meet] = put.json()
     subcommands = {o["name"]: [p["name"] for p in o.get("options", [])] for o in meet["options"]}
     assert subcommands == {
-        "now": ["title"],
-        "schedule": ["title", "when", "duration", "remind"],
+        "now": ["title", "with", "nofeedback"],
+        "schedule": ["title", "when", "duration", "remind", "with", "nofeedback"],
         "every": ["title", "rule", "duration"],
         "list": [],
         "end": ["meeting"],
@@ -266,6 +266,7 @@ async def test_commands_are_synced_to_the_configured_guild(
         "rename": ["meeting", "title"],
         "host": ["meeting"],
         "feedback": ["meeting"],
+        "calendar": ["reset"],
         "skip": ["series", "date"],
         "pause": ["series"],
         "resume": ["series"],

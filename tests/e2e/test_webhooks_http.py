@@ -114,7 +114,7 @@ async def test_forged_or_stale_webhooks_are_refused_and_change_nothing(running: 
 
 
 async def test_joined_webhook_records_attendance(running: Running) -> None:
-    from storage.meetings import attendees
+    from storage.people import sessions
 
     meeting = await running.meeting()
     body, headers = signed("room.client.joined", meeting.room_id, "evt-4")
@@ -123,4 +123,4 @@ async def test_joined_webhook_records_attendance(running: Running) -> None:
             f"{running.base}/webhooks/whereby", content=body, headers=headers
         )
     assert response.status_code == 200
-    assert await attendees(running.app.store, meeting.id) == ["Raj"]
+    assert [s["name"] for s in await sessions(running.app.store, meeting.id)] == ["Raj"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Recorded:
     method: str
     path: str
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: CIMultiDict[str]  # names are case-insensitive, as on the wire
     body: bytes
 
     def json(self) -> Any:
@@ -83,7 +84,13 @@ class Emulator:
     ) -> web.StreamResponse:
         body = await request.read()
         self.requests.append(
-            Recorded(request.method, request.path, dict(request.query), dict(request.headers), body)
+            Recorded(
+                request.method,
+                request.path,
+                dict(request.query),
+                CIMultiDict(request.headers),
+                body,
+            )
         )
         for fault in self.faults:
             if fault.matches(request):

@@ -109,6 +109,7 @@ class DiscordEmulator(Emulator):
         self.interested: dict[str, list[dict[str, Any]]] = {}  # event id → users
         self.manage_events = True
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.roles: dict[int, dict[str, Any]] = {}  # role id → the role, as `add_role` made it
         self._ids = itertools.count(1400000000000000001)
         self._seq = itertools.count(1)
         super().__init__()
@@ -617,11 +618,12 @@ class DiscordEmulator(Emulator):
         permissions: int = MEMBER_PERMISSIONS,
         focused: str | None = None,
     ) -> str:
-        """`/meet <sub> opt:value …` (type 2), or its autocomplete (type 4) when `focused`."""
+        """`/meet <sub> opt:value …` (type 2), or its autocomplete (type 4) when `focused`.
+        A bool value goes as a boolean option, anything else as a string, as typed."""
         inner = [
             {
                 "name": name,
-                "type": 3,
+                "type": _option_type(value),
                 "value": value,
                 **({"focused": True} if name == focused else {}),
             }
@@ -657,16 +659,63 @@ class DiscordEmulator(Emulator):
         return await self._send_interaction(payload)
 
     async def submit_modal(
-        self, custom_id: str, fields: dict[str, str], *, user_id: int, dm: bool = False
+        self,
+        custom_id: str,
+        fields: dict[str, str],
+        *,
+        user_id: int,
+        dm: bool = False,
+        picked: dict[str, list[int]] | None = None,
     ) -> str:
-        """A modal submit (type 5) with one text input per field; `dm`: in the bot's DMs."""
-        rows = [
+        """A modal submit (type 5) with one text input per field; `dm`: in the bot's DMs.
+        `picked`: a labelled mentionable select per key, its choices resolved as Discord
+        resolves them (a role added with `add_role` as a role, any other id as a user)."""
+        rows: list[dict[str, Any]] = [
             {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
             for key, value in fields.items()
         ]
-        data = {"custom_id": custom_id, "components": rows}
+        resolved: dict[str, dict[str, Any]] = {}
+        for key, ids in (picked or {}).items():
+            select = {"type": 7, "custom_id": key, "values": [str(i) for i in ids]}
+            rows.append({"type": 18, "id": len(rows) + 1, "component": select})
+            for chosen in ids:
+                if chosen in self.roles:
+                    resolved.setdefault("roles", {})[str(chosen)] = self.roles[chosen]
+                else:
+                    someone = user(chosen, f"user{chosen % 1000}")
+                    resolved.setdefault("users", {})[str(chosen)] = someone
+        data: dict[str, Any] = {"custom_id": custom_id, "components": rows}
+        if resolved:
+            data["resolved"] = resolved
         payload = self._interaction(5, data, user_id, MEMBER_PERMISSIONS, dm=dm)
         return await self._send_interaction(payload)
+
+    async def add_role(self, role_id: int, name: str, member_ids: tuple[int, ...]) -> None:
+        """A role is created and members holding it join, as the gateway tells a bot
+        (GUILD_ROLE_CREATE, GUILD_MEMBER_ADD); a client keeps members only if it caches them."""
+        role = {
+            "id": str(role_id),
+            "name": name,
+            "permissions": str(MEMBER_PERMISSIONS),
+            "position": len(self.roles) + 1,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": True,
+        }
+        self.roles[role_id] = role
+        await self.send_event("GUILD_ROLE_CREATE", {"guild_id": str(GUILD_ID), "role": role})
+        for member_id in member_ids:
+            member = {
+                "guild_id": str(GUILD_ID),
+                "user": user(member_id, f"user{member_id % 1000}"),
+                "roles": [str(role_id)],
+                "joined_at": "2026-01-01T00:00:00.000000+00:00",
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+            }
+            await self.send_event("GUILD_MEMBER_ADD", member)
 
     def prompt_message(self, *custom_ids: str) -> dict[str, Any]:
         """A bot message carrying buttons with these custom_ids (Discord only delivers
@@ -707,6 +756,11 @@ class DiscordEmulator(Emulator):
 
     def public(self) -> list[Sent]:
         return [s for s in self.sent if s.public]
+
+
+def _option_type(value: Any) -> int:
+    """An application command option's type for a value: BOOLEAN (5) or STRING (3)."""
+    return 5 if isinstance(value, bool) else 3
 
 
 def _custom_ids(components: Any) -> list[str]:

@@ -19,7 +19,7 @@ from storage import feedback as feedback_rows
 from storage import meetings as meeting_rows
 from storage import series as series_rows
 from storage.copy import TABLES, copy_sqlite
-from storage.db import DatabaseError
+from storage.db import DatabaseError, to_text
 from storage.deliveries import ClaimResult, Kind
 from storage.engine import PostgresStore, SqliteStore, Store, open_store
 from storage.pg_migrations import MIGRATIONS as PG_MIGRATIONS
@@ -233,7 +233,10 @@ async def _fill(store: Store) -> None:
         await deliveries.mark_done(store, meeting.id, Kind.REMINDER, now)
         await feedback_rows.save_answer(store, meeting.id, "U2", i + 2, f"ok {i}", now)
         await feedback_rows.open_window(store, meeting.id, now, now + timedelta(days=1))
-        await meeting_rows.record_attendance(store, meeting.id, "Raj", now)
+        await store.run(  # the attendance table of before m008, still copied
+            "INSERT INTO attendance (meeting_id, participant, joined_at) VALUES (?, ?, ?)",
+            [meeting.id, "Raj", to_text(now)],
+        )
         await people.set_rsvp(store, meeting.id, "U3", "going", now)
         await people.add_private_reminder(store, meeting.id, "U4")
         await people.open_session(store, meeting.id, "U3", "Raj", now)

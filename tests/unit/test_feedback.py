@@ -47,7 +47,9 @@ async def test_end_command_and_attendees_from_webhooks_are_prompted(h: Harness) 
     await h.platform.run("/meet Sync")
     meeting = await h.core.get_meeting(h.platform.cards[0][1].meeting_id)
     assert meeting is not None
-    joined = ProviderEvent("jitsi", "joined", meeting.room_id, "lee", "j1")
+    joined = ProviderEvent(
+        "jitsi", "joined", meeting.room_id, "lee", "j1", participant_key="fake:lee"
+    )
     await h.service.on_provider_event(joined)
     await h.platform.run(f"/meet end {meeting.id}")
     assert prompts(h)[1] == ["ana", "lee"]

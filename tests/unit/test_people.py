@@ -4,12 +4,14 @@ fake platform: what each person sees, and who is (and is never) addressed."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.console.platform import ConsolePlatform
 from bot.card_edits import CardEdits
 from bot.grammar import parse
 from bot.messages import Card, NoticeKind
@@ -277,3 +279,21 @@ def test_unreadable_answer_commands_say_so_with_an_example(
 def test_titles_that_start_like_answers_stay_titles(h: Harness) -> None:
     reading = parse("Remind team about OKRs", now=h.clock(), tz=UTC_ZONE)
     assert getattr(reading, "title", "") == "Remind team about OKRs"
+
+
+async def test_console_answers_with_a_typed_rsvp_and_shows_the_tally() -> None:
+    async with harness() as h:
+        out = io.StringIO()
+        console = ConsolePlatform(h.service, stdin=io.StringIO(), out=out)
+        h.core.messengers[console.name] = console.messenger
+        h.core.card_edits = CardEdits(h.core.redraw_card, sleep=no_wait)
+        await console.handle_line("/meet Sync in 1h")
+        [meeting_id] = [row["id"] for row in await h.core.store.all("SELECT id FROM meetings")]
+        await console.handle_line(f"/meet rsvp {meeting_id} yes")
+        await settle(h)
+        printed = out.getvalue()
+        assert "You're going to “Sync”" in printed
+        updated = [line for line in printed.splitlines() if "Going: you" in line]
+        assert updated and "Maybe: —" in updated[-1]
+        await console.handle_line(f"/meet rsvp {meeting_id} perhaps")
+        assert "Try: /meet rsvp k3f9qa yes" in out.getvalue()
