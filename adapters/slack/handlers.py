@@ -33,6 +33,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import edit_form, inbound, modal, render
 from adapters.slack.callers import PLATFORM, Callers
@@ -70,6 +71,7 @@ HOST_LINK_LOST = (
 )
 
 # `/meet tz <zone>` (the grammar also reads a typed-out leading "/meet").
+RESPONSE_URL_TIMEOUT = 10  # seconds; then chat.postEphemeral is tried
 SETS_ZONE = re.compile(r"\s*(?:/meet\s+)?tz(?:\s|$)", re.IGNORECASE)
 
 Work = Callable[[], Awaitable[Reply | None]]
@@ -379,7 +381,7 @@ async def answer_privately(
     blocks = render.reply_blocks(reply, offer_form=reply.offer_form)
     failures: list[str] = []
     if respond is not None and respond.response_url:
-        failed = await _by_response_url(respond, text, blocks)
+        failed = await _by_response_url(client, respond.response_url, text, blocks)
         if failed is None:
             return
         failures.append(f"response_url {failed}")
@@ -399,11 +401,15 @@ async def answer_privately(
 
 
 async def _by_response_url(
-    respond: AsyncRespond, text: str, blocks: list[dict[str, Any]]
+    client: AsyncWebClient, url: str, text: str, blocks: list[dict[str, Any]]
 ) -> str | None:
-    """None once Slack took it, else why not (never the URL: it is a capability)."""
+    """None once Slack took it, else why not (never the URL: it is a capability).
+
+    Sent on the Web API client's own aiohttp session: bolt's `respond()` opens a
+    new session (and connection) for every answer."""
+    webhook = AsyncWebhookClient(url, timeout=RESPONSE_URL_TIMEOUT, session=client.session)
     try:
-        response = await respond(
+        response = await webhook.send(
             text=text, blocks=blocks, response_type="ephemeral", replace_original=False
         )
     except (aiohttp.ClientError, TimeoutError, SlackClientError, ValueError) as exc:
