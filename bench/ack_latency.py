@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import resource
 import sys
 import tempfile
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
+from bench.profiling import ask_child_to_profile, profiled  # noqa: E402
 from tests.emulators import slack as emu  # noqa: E402
 from tests.emulators.base import serve  # noqa: E402
 from tests.emulators.whereby import WherebyEmulator  # noqa: E402
@@ -83,14 +83,9 @@ async def serve_convene(slack_url: str, whereby_url: str, db_path: str) -> None:
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
-    profile = os.environ.get("CONVENE_BENCH_PROFILE")
-    profiler = _start_profiler() if profile else None
-    await _announce_and_wait(app.http.port)
+    with profiled():
+        await _announce_and_wait(app.http.port)
     _report_cpu()
-    if profiler is not None and profile:
-        profiler.stop()
-        every_frame = os.environ.get("CONVENE_BENCH_PROFILE_ALL") == "1"
-        Path(profile).write_text(profiler.output_text(unicode=True, show_all=every_frame))
     for platform in app.platforms:
         await platform.stop()
     await asyncio.wait_for(task, 10)
@@ -124,15 +119,6 @@ async def serve_bare(slack_url: str) -> None:
 
 
 _cpu_at_start = 0.0
-
-
-def _start_profiler() -> Any:
-    """pyinstrument over the serving child (`--profile FILE`): where a /meet's CPU goes."""
-    from pyinstrument import Profiler
-
-    profiler = Profiler(interval=0.0005, async_mode="disabled")
-    profiler.start()
-    return profiler
 
 
 def _cpu_seconds() -> float:
@@ -405,8 +391,7 @@ def main() -> None:
     if args.serve == "bare":
         asyncio.run(serve_bare(args.slack))
         return
-    if args.profile:
-        os.environ["CONVENE_BENCH_PROFILE"] = str(Path(args.profile).resolve())
+    ask_child_to_profile(args.profile)
     levels = [50, 200] if args.quick else [int(x) for x in args.levels.split(",")]
     rounds = 1 if args.quick else max(1, min(args.rounds, 5))
     with contextlib.suppress(KeyboardInterrupt):

@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
 
+from bench.profiling import ask_child_to_profile, profiled  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.lifecycle import Lifecycle  # noqa: E402
 from bot.messages import Card, Notice, NoticeKind, Private  # noqa: E402
@@ -323,9 +324,10 @@ async def child_lateness(path: str, count: int) -> dict[str, Any]:
     service = MeetingService(core, Lifecycle(core, scheduler))
     await service.start()
     deadline = due.timestamp() + BURST_WAIT
-    while len(messenger.sent) < count and time.time() < deadline:
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(SEND_DELAY * 2)
+    with profiled():
+        while len(messenger.sent) < count and time.time() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(SEND_DELAY * 2)
     scheduler.shutdown(wait=False)
     await core.store.close()
     late = [t - due.timestamp() for t in messenger.sent.values()]
@@ -390,7 +392,9 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=100_000)
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--burst", type=int, default=1_000)
+    parser.add_argument("--profile", metavar="FILE", help="pyinstrument profile of the burst")
     args = parser.parse_args()
+    ask_child_to_profile(args.profile)
     meetings = 10_000 if args.quick else min(args.meetings, 1_000_000)
     series = 1_000 if args.quick else min(args.series, 100_000)
     burst = min(args.burst, 5_000)

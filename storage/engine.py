@@ -215,6 +215,11 @@ def postgres_sql(sql: str) -> str:
     return re.sub(r"\?", "%s", sql.replace("%", "%%"))
 
 
+class _DropAll(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
 class PostgresStore(Store):
     """Several replicas on one PostgreSQL: psycopg's async pool, autocommit outside
     transactions, dict rows."""
@@ -241,6 +246,9 @@ class PostgresStore(Store):
     async def open(self) -> None:
         from storage.pg_migrations import migrate
 
+        pool_log = logging.getLogger("psycopg.pool")
+        quiet = _DropAll()  # each failed attempt would log; the one sentence below says it
+        pool_log.addFilter(quiet)
         try:
             await self.pool.open(wait=True, timeout=self.open_timeout)
         except Exception as exc:
@@ -249,6 +257,8 @@ class PostgresStore(Store):
                 f"convene cannot reach PostgreSQL at {_safe_url(self.url)}: {_first_line(exc)}; "
                 "check CONVENE_DB and that the server is running."
             ) from exc
+        finally:
+            pool_log.removeFilter(quiet)
         await migrate(self)
 
     async def close(self) -> None:
