@@ -133,11 +133,11 @@ async def run(args: argparse.Namespace) -> None:
         select1 = await timed(lambda i: store.value("SELECT 1"), 5000)
         picks = [place(rng.randrange(CHANNELS)) for _ in range(2000)]
         lists = await timed(
-            lambda i: channel_meetings(store, "slack", *picks[i], now, box), len(picks)
+            lambda i: channel_meetings(store, "slack", *picks[i], now), len(picks)
         )
-        busy = await timed(lambda i: channel_meetings(store, "slack", *BUSY, now, box), 200)
-        found = len(await channel_meetings(store, "slack", *BUSY, now, box))
-        shown = [len(await channel_meetings(store, "slack", *p, now, box)) for p in picks[:200]]
+        busy = await timed(lambda i: channel_meetings(store, "slack", *BUSY, now), 200)
+        found = len(await channel_meetings(store, "slack", *BUSY, now))
+        shown = [len(await channel_meetings(store, "slack", *p, now)) for p in picks[:200]]
         typical = sum(shown) / 200
 
         async def create(i: int) -> None:

@@ -86,7 +86,7 @@ class Core:
                 return candidate
 
     async def get_meeting(self, meeting_id: str) -> Meeting | None:
-        return await meeting_rows.get_meeting(self.store, meeting_id.strip().lower(), self.box)
+        return await meeting_rows.get_meeting(self.store, meeting_id.strip().lower())
 
     async def find_meeting(self, caller: Caller, meeting_id: str) -> Meeting | None:
         """A meeting of the caller's own workspace; ids from elsewhere do not exist here."""

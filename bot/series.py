@@ -220,9 +220,7 @@ class SeriesManager:
             return refusal
         await series_rows.set_series_status(self.core.store, series.id, SeriesStatus.CANCELLED)
         self.forget(series.id)
-        for meeting in await meeting_rows.series_meetings(
-            self.core.store, series.id, self.core.box
-        ):
+        for meeting in await meeting_rows.series_meetings(self.core.store, series.id):
             if meeting.status is MeetingStatus.SCHEDULED:
                 await self.lifecycle.close(meeting, MeetingStatus.CANCELLED)
         return Reply(f"Cancelled the series “{series.title}”; no more links will be posted.")

@@ -309,7 +309,6 @@ class MeetingService:
             caller.workspace_id,
             caller.channel_id,
             self.core.clock(),
-            self.core.box,
         )
         series = await self.series.list_items(caller, zone)
         if not found and not series:
@@ -342,10 +341,11 @@ class MeetingService:
             )
         if not meeting.status.is_open:
             return Reply(f"“{meeting.title}” is over, so its host link no longer works.", ok=False)
-        if meeting.host_url:
+        host_url = await meeting_rows.host_link(self.core.store, meeting.id, self.core.box)
+        if host_url:
             return Reply(
                 f"Here is the host link for “{meeting.title}” again.",
-                private=(host_note(self.core, "", meeting.host_url, None),),
+                private=(host_note(self.core, "", host_url, None),),
             )
         provider_has_one = self._provider_has_host_link(meeting.provider)
         if provider_has_one and not self.core.box.can_store:
@@ -402,9 +402,7 @@ class MeetingService:
             f"{event.provider}:{event.event_id}", Kind.WEBHOOK
         ):
             return
-        meeting = await meeting_rows.find_by_room(
-            core.store, event.provider, event.room_id, core.box
-        )
+        meeting = await meeting_rows.find_by_room(core.store, event.provider, event.room_id)
         if meeting is None:
             log.info("%s event for a room convene does not know; ignored", event.provider)
             return

@@ -1,5 +1,7 @@
 """Meeting rows ↔ `Meeting` dataclasses. Host links are sealed on the way in and
-opened on the way out, so plaintext host links exist only in memory."""
+opened only by `host_link`, for `/meet host`: a meeting read for anything else (a
+reminder, a card, a list, a calendar) carries none, so plaintext host links are
+rarely even in memory, and no reminder pays for a decryption."""
 
 from __future__ import annotations
 
@@ -52,20 +54,20 @@ async def id_taken(store: Store, candidate: str) -> bool:
     return await store.one(sql, [candidate, candidate]) is not None
 
 
-async def get_meeting(store: Store, meeting_id: str, box: SecretBox) -> Meeting | None:
+async def get_meeting(store: Store, meeting_id: str) -> Meeting | None:
     row = await store.one("SELECT * FROM meetings WHERE id = ?", [meeting_id])
-    return _meeting(row, box) if row else None
+    return _meeting(row) if row else None
 
 
-async def find_by_room(store: Store, provider: str, room_id: str, box: SecretBox) -> Meeting | None:
+async def find_by_room(store: Store, provider: str, room_id: str) -> Meeting | None:
     row = await store.one(
         "SELECT * FROM meetings WHERE provider = ? AND room_id = ?", [provider, room_id]
     )
-    return _meeting(row, box) if row else None
+    return _meeting(row) if row else None
 
 
 async def channel_meetings(
-    store: Store, platform: str, workspace_id: str, channel_id: str, now: datetime, box: SecretBox
+    store: Store, platform: str, workspace_id: str, channel_id: str, now: datetime
 ) -> list[Meeting]:
     """Upcoming and running meetings of one channel, soonest first."""
     rows = await store.all(
@@ -75,29 +77,27 @@ async def channel_meetings(
            ORDER BY start_at LIMIT 50""",
         [platform, workspace_id, channel_id, *OPEN, to_text(now)],
     )
-    return [_meeting(row, box) for row in rows]
+    return [_meeting(row) for row in rows]
 
 
-async def series_meetings(store: Store, series_id: str, box: SecretBox) -> list[Meeting]:
+async def series_meetings(store: Store, series_id: str) -> list[Meeting]:
     """The open meetings of one series (uses the meetings_series index)."""
     rows = await store.all(
         "SELECT * FROM meetings WHERE series_id = ? AND status IN (?, ?)", [series_id, *OPEN]
     )
-    return [_meeting(row, box) for row in rows]
+    return [_meeting(row) for row in rows]
 
 
-async def open_meetings_due(
-    store: Store, now: datetime, horizon: timedelta, box: SecretBox
-) -> list[Meeting]:
+async def open_meetings_due(store: Store, now: datetime, horizon: timedelta) -> list[Meeting]:
     """Open meetings whose earliest event (reminder ≤ 24 h before start) may be due by `now`.
 
-    Full rows, host links opened: for tools and tests. The sweep and the horizon
+    Full rows: for tools and tests. The sweep and the horizon
     re-plan read `due_events` instead, which reads ids only."""
     rows = await store.all(
         "SELECT * FROM meetings WHERE status IN (?, ?) AND start_at <= ? ORDER BY start_at",
         [*OPEN, to_text(now + horizon)],
     )
-    return [_meeting(row, box) for row in rows]
+    return [_meeting(row) for row in rows]
 
 
 # The column each event is due by (m007 indexes each over open meetings only); the
@@ -200,7 +200,14 @@ async def set_message_ref(store: Store, meeting_id: str, message_ref: str | None
 
 
 
-def _meeting(row: Row, box: SecretBox) -> Meeting:
+async def host_link(store: Store, meeting_id: str, box: SecretBox) -> str | None:
+    """The meeting's host link, opened: only `/meet host` asks, and only then is it
+    decrypted (a meeting read for anything else carries none)."""
+    sealed = await store.value("SELECT host_url_sealed FROM meetings WHERE id = ?", [meeting_id])
+    return box.open(sealed)
+
+
+def _meeting(row: Row) -> Meeting:
     return Meeting(
         id=row["id"],
         platform=row["platform"],
@@ -213,7 +220,6 @@ def _meeting(row: Row, box: SecretBox) -> Meeting:
         provider=row["provider"],
         room_id=row["room_id"],
         join_url=row["join_url"],
-        host_url=box.open(row["host_url_sealed"]),
         status=MeetingStatus(row["status"]),
         remind=timedelta(seconds=row["remind_s"]),
         instant=bool(row["instant"]),

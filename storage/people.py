@@ -17,11 +17,9 @@ from bot.models import Meeting
 from storage.db import from_text, to_text
 from storage.engine import Store
 from storage.meetings import _meeting
-from storage.secrets import SecretBox
 
 FEED_LIMIT = 200  # the most meetings one person's calendar feed lists
 ATTENDING = ("going", "maybe")
-_NO_SECRETS = SecretBox(None)  # feed rows never carry a host link, not even in memory
 
 
 async def set_rsvp(
@@ -231,7 +229,7 @@ async def meetings_for_person(
         ],
     )
     return [
-        _meeting(row, _NO_SECRETS)
+        _meeting(row)
         for row in rows
         if row["theirs"] or user_id in json.loads(row["invitees"])
     ]

@@ -33,6 +33,7 @@ from bot.ports import (
 )
 from bot.providers import ProviderPool
 from bot.service import MeetingService
+from storage import meetings as meeting_rows
 from storage.engine import SqliteStore, open_store
 from storage.secrets import SecretBox
 from tests.moments import next_monday_at
@@ -160,6 +161,13 @@ class StaticProviders:
 
     def missing(self, name: str) -> list[str]:
         return [] if name in self._providers else [f"{name.upper()}_API_KEY"]
+
+
+async def host_link_of(core: Core, meeting_id: str) -> str:
+    """The stored host link of a meeting, opened (meetings read back carry none)."""
+    host = await meeting_rows.host_link(core.store, meeting_id, core.box)
+    assert host, f"meeting {meeting_id} has no stored host link"
+    return host
 
 
 def sqlite_of(core: Core) -> sqlite3.Connection:

@@ -10,6 +10,7 @@ from bot.providers.webhooks import ProviderEvent
 from tests.e2e.discord_harness import running
 from tests.e2e.test_discord_commands import ANA, RAJ, _answer, _content, _now
 from tests.emulators.discord import GUILD_ID, DiscordEmulator, Sent
+from tests.fakes import host_link_of
 
 
 @dataclass
@@ -97,7 +98,8 @@ async def test_ending_a_meeting_prompts_under_the_card_and_the_organizer_private
         assert labels == ["1", "2", "3", "4", "5", "Add a comment"]
         assert "How was" in got.dm.body["content"]
         assert got.public.body["allowed_mentions"]["parse"] == []
-        assert meeting.host_url and all(meeting.host_url not in s.text for s in emu.public())
+        host_url = await host_link_of(bot.h.core, meeting.id)
+        assert all(host_url not in s.text for s in emu.public())
 
 
 async def test_ratings_change_and_comments_reach_the_summary(

@@ -16,6 +16,7 @@ from adapters.slack import edit_form
 from bot.requests import MoveMeeting, RenameMeeting
 from tests.e2e.slack_rig import NOW, Rig, block_problems, running
 from tests.emulators import slack as emu
+from tests.fakes import host_link_of
 from tests.moments import BERLIN, NEW_YORK, at, next_clock_change
 
 TOMORROW = NOW.date() + timedelta(days=1)
@@ -144,8 +145,9 @@ async def test_a_new_time_moves_the_meeting_updates_the_card_and_answers_private
         assert moved.join_url in blocks and "meet_edit" in blocks
         assert private.params["user"] == "UANA" and private.params["channel"] == "CGENERAL"
         assert "Moved" in private.params["text"] and "Renamed" not in private.params["text"]
-        assert moved.host_url and moved.host_url in json.dumps(private.params["blocks"])
-        assert moved.host_url not in rig.slack.public_payloads()
+        host_url = await host_link_of(rig.app.core, moved.id)
+        assert host_url in json.dumps(private.params["blocks"])
+        assert host_url not in rig.slack.public_payloads()
         notices = [c for c in rig.slack.calls_to("chat.postMessage") if c.params.get("thread_ts")]
         assert notices and all(n.params["thread_ts"] == rig.slack.posted_ts[0] for n in notices)
         assert block_problems(rig.slack.api) == []

@@ -14,6 +14,16 @@ moves only SCHEDULED→ACTIVE→COMPLETED or SCHEDULED→CANCELED, and at most 1
 are scheduled or active per guild. `manage_events = False` answers every write
 with Discord's 403 "Missing Permissions" (code 50013); `add_interested` is a
 member pressing "Interested".
+
+Sharding, as Discord shards. `GET /gateway/bot` answers this gateway's URL and
+`shard_count` (the recommended number of shards). Each gateway connection keeps
+its IDENTIFY's token and `shard: [id, count]` (`connections`, `identified_as`);
+READY and GUILD_CREATE carry only the guilds that shard owns, and an event for a
+guild goes only to the live connection whose shard owns it, by Discord's rule
+`shard_id = (guild_id >> 22) % shard_count` (direct messages: shard 0). A
+connection that sent no shard owns every guild, so an unsharded client sees
+what it always saw. `add_guild` adds a guild with one text channel; `tokens` is
+the set of bot tokens accepted, so a test can tell which process made a call.
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ APP_ID = 1100000000000000001
 BOT_ID = APP_ID
 GUILD_ID = 1200000000000000001
 CHANNEL_ID = 1300000000000000001
+TOKEN = "test-token"
+INVALID_SHARD = 4010  # Discord's gateway close code for a shard id outside the count
 DM_CHANNEL_ID = 1300000000000000099
 EPHEMERAL = 1 << 6
 ALL_PERMISSIONS = (1 << 41) - 1
@@ -79,6 +91,7 @@ class Sent:
     body: dict[str, Any]
     channel_id: str | None = None
     at: float = field(default_factory=time.monotonic)
+    token: str = ""  # the bot token it was sent with ("" when the route takes none)
 
     @property
     def ephemeral(self) -> bool:
@@ -95,13 +108,42 @@ class Sent:
         return json.dumps(self.body, ensure_ascii=False)
 
 
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to."""
+    return (guild_id >> 22) % shard_count
+
+
+@dataclass
+class Connection:
+    """One gateway websocket and who identified on it."""
+
+    ws: web.WebSocketResponse
+    token: str = ""
+    shard: tuple[int, int] | None = None  # IDENTIFY's [shard_id, shard_count]; None: unsharded
+    session_id: str = ""
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether Discord would send this guild's events here (None: a direct message)."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        return shard_id == (0 if guild_id is None else shard_of(guild_id, count))
+
+
 class DiscordEmulator(Emulator):
     def __init__(self) -> None:
         self.sent: list[Sent] = []
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.sockets: list[web.WebSocketResponse] = []
+        self.connections: list[Connection] = []
+        self.identified_as: list[tuple[str, tuple[int, int] | None]] = []  # (token, shard)
         self.identified = asyncio.Event()
         self.identifies = 0
+        self.guilds: dict[int, int] = {GUILD_ID: CHANNEL_ID}  # guild → its text channel
+        self.shard_count = 1  # what GET /gateway/bot recommends
+        self.tokens = {TOKEN}
+        self._sessions: dict[str, Connection] = {}  # session id → where it identified
+        self._where: dict[str, str] = {}  # interaction id → its channel
         self.dispatched: dict[str, float] = {}  # interaction id → when it was sent
         self.base_url = ""
         self.violations: list[str] = []
@@ -126,6 +168,22 @@ class DiscordEmulator(Emulator):
 
     def next_id(self) -> str:
         return str(next(self._ids))
+
+    def add_guild(self, guild_id: int, channel_id: int) -> None:
+        """Another guild the bot is in, with one text channel."""
+        self.guilds[guild_id] = channel_id
+
+    def guild_of(self, channel_id: str) -> str | None:
+        found = [g for g, c in self.guilds.items() if str(c) == channel_id]
+        return str(found[0]) if found else None
+
+    def shards_identified(self, token: str | None = None) -> list[tuple[int, int] | None]:
+        """Every IDENTIFY's shard, in order (those sent with `token`, when given)."""
+        return [shard for who, shard in self.identified_as if token in (None, who)]
+
+    @staticmethod
+    def _token(request: web.Request) -> str:
+        return request.headers.get("Authorization", "").removeprefix("Bot ")
 
     # -- REST --------------------------------------------------------------------------
 
@@ -155,7 +213,7 @@ class DiscordEmulator(Emulator):
         router.add_get("/gateway", self._gateway)
 
     async def _me(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != "Bot test-token":
+        if self._token(request) not in self.tokens:
             return web.json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         return web.json_response(BOT_USER)
 
@@ -178,7 +236,7 @@ class DiscordEmulator(Emulator):
     async def _gateway_info(self, request: web.Request) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
         return web.json_response(
-            {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
+            {"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": limit}
         )
 
     def _command_list(self, key: str, body: Any, guild: str | None) -> list[dict[str, Any]]:
@@ -235,11 +293,13 @@ class DiscordEmulator(Emulator):
     async def _create_message(self, request: web.Request) -> web.Response:
         channel = request.match_info["channel"]
         body = await request.json()
+        token = self._token(request)
         if channel == str(DM_CHANNEL_ID):
-            self.sent.append(Sent("dm", body, channel))
+            self.sent.append(Sent("dm", body, channel, token=token))
             return web.json_response(self._message(channel, body))
-        self.sent.append(Sent("channel", body, channel))
-        return web.json_response(self._message(channel, body, guild_id=str(GUILD_ID)))
+        self.sent.append(Sent("channel", body, channel, token=token))
+        guild = self.guild_of(channel) or str(GUILD_ID)
+        return web.json_response(self._message(channel, body, guild_id=guild))
 
     async def _edit_message(self, request: web.Request) -> web.Response:
         channel = request.match_info["channel"]
@@ -278,7 +338,7 @@ class DiscordEmulator(Emulator):
             }
         }
         if body["type"] in (4, 5, 7):
-            message = self._message(str(CHANNEL_ID), data)
+            message = self._message(self._where.get(interaction_id, str(CHANNEL_ID)), data)
             answer["interaction"]["response_message_id"] = message["id"]
             answer["resource"] = {"type": body["type"], "message": message}
         return web.json_response(answer)
@@ -289,7 +349,9 @@ class DiscordEmulator(Emulator):
             return web.json_response({"message": "Invalid Content-Type", "code": 0}, status=400)
         body = await request.json()
         self.sent.append(Sent("followup", body))
-        return web.json_response(self._message(str(CHANNEL_ID), body, webhook_id=str(APP_ID)))
+        interaction_id = request.match_info["token"].removeprefix("tok-")
+        channel = self._where.get(interaction_id, str(CHANNEL_ID))
+        return web.json_response(self._message(channel, body, webhook_id=str(APP_ID)))
 
     async def _edit_followup(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -299,9 +361,10 @@ class DiscordEmulator(Emulator):
     # -- guild scheduled events ----------------------------------------------------------
 
     async def _get_guild(self, request: web.Request) -> web.Response:
-        if request.match_info["guild"] != str(GUILD_ID):
+        guild = request.match_info["guild"]
+        if not guild.isdigit() or int(guild) not in self.guilds:
             return _discord_error(404, 10004, "Unknown Guild")
-        return web.json_response(self._guild())
+        return web.json_response(self._guild(int(guild)))
 
     def add_interested(self, event_id: str, user_id: int, name: str) -> None:
         """A member presses "Interested" on the event."""
@@ -455,6 +518,8 @@ class DiscordEmulator(Emulator):
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.sockets.append(ws)
+        connection = Connection(ws)
+        self.connections.append(connection)
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
@@ -463,29 +528,51 @@ class DiscordEmulator(Emulator):
             if frame["op"] == 1:
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif frame["op"] == 2:
-                self.identifies += 1
-                await self._dispatch(ws, "READY", self._ready(frame["d"]))
-                await self._dispatch(ws, "GUILD_CREATE", self._guild())
-                self.identified.set()
+                await self._identify(connection, frame["d"])
             elif frame["op"] == 6:
+                known = self._sessions.get(frame["d"].get("session_id", ""))
+                if known is not None:  # a resumed session keeps its shard
+                    connection.token, connection.shard = known.token, known.shard
                 await self._dispatch(ws, "RESUMED", {})
         return ws
 
-    def _ready(self, identify: dict[str, Any]) -> dict[str, Any]:
-        assert identify["token"] == "test-token"
-        return {
+    async def _identify(self, connection: Connection, identify: dict[str, Any]) -> None:
+        """READY, then GUILD_CREATE for each guild this connection's shard owns."""
+        assert identify["token"] in self.tokens
+        shard = identify.get("shard")
+        if shard is not None and not 0 <= shard[0] < shard[1]:
+            await connection.ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return
+        self.identifies += 1
+        connection.token = identify["token"]
+        connection.shard = (int(shard[0]), int(shard[1])) if shard is not None else None
+        connection.session_id = f"session-{self.identifies}"
+        self._sessions[connection.session_id] = connection
+        self.identified_as.append((connection.token, connection.shard))
+        owned = [g for g in self.guilds if connection.owns(g)]
+        await self._dispatch(connection.ws, "READY", self._ready(connection, owned))
+        for guild_id in owned:
+            await self._dispatch(connection.ws, "GUILD_CREATE", self._guild(guild_id))
+        self.identified.set()
+
+    def _ready(self, connection: Connection, guild_ids: list[int]) -> dict[str, Any]:
+        ready: dict[str, Any] = {
             "v": 10,
             "user": BOT_USER,
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-            "session_id": "session-1",
+            "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
+            "session_id": connection.session_id,
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(APP_ID), "flags": 0},
             "private_channels": [],
         }
+        if connection.shard is not None:
+            ready["shard"] = list(connection.shard)
+        return ready
 
-    def _guild(self) -> dict[str, Any]:
+    def _guild(self, guild_id: int = GUILD_ID) -> dict[str, Any]:
+        channel_id = self.guilds[guild_id]
         return {
-            "id": str(GUILD_ID),
+            "id": str(guild_id),
             "name": "Emulated guild",
             "icon": None,
             "owner_id": "1500000000000000001",
@@ -501,7 +588,7 @@ class DiscordEmulator(Emulator):
             "presences": [],
             "roles": [
                 {
-                    "id": str(GUILD_ID),
+                    "id": str(guild_id),
                     "name": "@everyone",
                     "permissions": str(MEMBER_PERMISSIONS),
                     "position": 0,
@@ -513,12 +600,12 @@ class DiscordEmulator(Emulator):
             ],
             "channels": [
                 {
-                    "id": str(CHANNEL_ID),
+                    "id": str(channel_id),
                     "type": 0,
                     "name": "general",
                     "position": 0,
                     "permission_overwrites": [],
-                    "guild_id": str(GUILD_ID),
+                    "guild_id": str(guild_id),
                 }
             ],
         }
@@ -527,9 +614,12 @@ class DiscordEmulator(Emulator):
         await ws.send_json({"op": 0, "t": event, "s": next(self._seq), "d": data})
 
     async def send_event(self, event: str, data: Any) -> None:
-        live = [ws for ws in self.sockets if not ws.closed]
-        assert live, "no client is connected to the gateway"
-        await self._dispatch(live[-1], event, data)
+        """To the newest live connection whose shard owns the event's guild."""
+        guild = data.get("guild_id") if isinstance(data, dict) else None
+        guild_id = int(guild) if guild is not None else None
+        live = [c for c in self.connections if not c.ws.closed and c.owns(guild_id)]
+        assert live, f"no client on the gateway holds the shard of guild {guild_id}"
+        await self._dispatch(live[-1].ws, event, data)
 
     # -- interactions ------------------------------------------------------------------
 
@@ -541,20 +631,22 @@ class DiscordEmulator(Emulator):
         permissions: int,
         *,
         dm: bool = False,
+        guild_id: int = GUILD_ID,
         **extra: Any,
     ) -> dict[str, Any]:
         interaction_id = self.next_id()
         if dm:
             return self._dm_interaction(interaction_id, kind, data, user_id, **extra)
+        channel_id = self.guilds[guild_id]
         return {
             "id": interaction_id,
             "application_id": str(APP_ID),
             "type": kind,
             "token": f"tok-{interaction_id}",
             "version": 1,
-            "guild_id": str(GUILD_ID),
-            "channel_id": str(CHANNEL_ID),
-            "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID)},
+            "guild_id": str(guild_id),
+            "channel_id": str(channel_id),
+            "channel": {"id": str(channel_id), "type": 0, "guild_id": str(guild_id)},
             "member": {
                 "user": user(user_id, f"user{user_id % 1000}"),
                 "roles": [],
@@ -569,7 +661,7 @@ class DiscordEmulator(Emulator):
             "guild_locale": "en-US",
             "attachment_size_limit": 8388608,
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0,
             "data": data,
             **extra,
@@ -606,6 +698,8 @@ class DiscordEmulator(Emulator):
 
     async def _send_interaction(self, payload: dict[str, Any]) -> str:
         self.dispatched[payload["id"]] = time.monotonic()
+        if "guild_id" in payload:  # answers in a guild show up in its channel
+            self._where[payload["id"]] = str(payload["channel_id"])
         await self.send_event("INTERACTION_CREATE", payload)
         return str(payload["id"])
 
@@ -617,9 +711,11 @@ class DiscordEmulator(Emulator):
         user_id: int,
         permissions: int = MEMBER_PERMISSIONS,
         focused: str | None = None,
+        guild_id: int = GUILD_ID,
     ) -> str:
-        """`/meet <sub> opt:value …` (type 2), or its autocomplete (type 4) when `focused`.
-        A bool value goes as a boolean option, anything else as a string, as typed."""
+        """`/meet <sub> opt:value …` (type 2), or its autocomplete (type 4) when `focused`,
+        in `guild_id`'s channel. A bool value goes as a boolean option, anything else as a
+        string, as typed."""
         inner = [
             {
                 "name": name,
@@ -629,16 +725,17 @@ class DiscordEmulator(Emulator):
             }
             for name, value in (options or {}).items()
         ]
-        command = self.commands.get(str(GUILD_ID)) or self.commands.get("global") or [{}]
+        command = self.commands.get(str(guild_id)) or self.commands.get("global") or [{}]
         data = {
             "id": command[0].get("id", "1600000000000000000"),
             "name": "meet",
             "type": 1,
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(guild_id),
             "options": [{"name": sub, "type": 1, "options": inner}],
         }
         kind = 4 if focused else 2
-        return await self._send_interaction(self._interaction(kind, data, user_id, permissions))
+        payload = self._interaction(kind, data, user_id, permissions, guild_id=guild_id)
+        return await self._send_interaction(payload)
 
     async def click(
         self,

@@ -94,9 +94,7 @@ async def test_an_early_session_end_does_not_end_the_meeting(h: Harness) -> None
     """Someone tries the link three hours early and leaves: the meeting stays booked."""
     reply = await h.platform.run("/meet Planning in 3h")
     assert reply.ok, reply.text
-    meeting = await meeting_rows.get_meeting(
-        h.core.store, h.platform.cards[-1][1].meeting_id, h.core.box
-    )
+    meeting = await meeting_rows.get_meeting(h.core.store, h.platform.cards[-1][1].meeting_id)
     assert meeting is not None
     await h.service.on_provider_event(ProviderEvent("jitsi", "ended", meeting.room_id, None, "e1"))
     kept = await h.core.get_meeting(meeting.id)
