@@ -214,6 +214,16 @@ class Button(StrEnum):
 ANSWER_BUTTONS = {Button.GOING: Answer.GOING, Button.MAYBE: Answer.MAYBE, Button.NO: Answer.NO}
 """The answer each RSVP button gives."""
 
+CARD_ANSWERS = (
+    Button.GOING,
+    Button.MAYBE,
+    Button.NO,
+    Button.GOING_ALL,
+    Button.MY_LINK,
+    Button.REMIND_ME,
+)
+"""The buttons of a card's answer row, on every platform."""
+
 BUTTON_LABELS = {
     Button.GOING: "Going",
     Button.MAYBE: "Maybe",

@@ -7,7 +7,7 @@ keeps each list in answer order, so a card shows the first people who said Going
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -85,3 +85,18 @@ def first_names(people: tuple[str, ...], limit: int) -> tuple[tuple[str, ...], i
     """The first `limit` people and how many more there are ("+k more")."""
     shown = people[: max(limit, 0)]
     return shown, len(people) - len(shown)
+
+
+CARD_NAMES = 5  # people named on a card's tally before "+k more"
+
+
+def card_tally(tally: Tally, mention: Callable[[str], str], limit: int = CARD_NAMES) -> str:
+    """A card's answers, as "✅ 2 going: <@1>, <@2> · 🤔 1 maybe · ❌ 0", with each
+    platform's own way of naming a person (a mention in a card does not notify)."""
+    going = f"✅ {len(tally.going)} going"
+    shown, more = first_names(tally.going, limit)
+    if shown:
+        going += ": " + ", ".join(mention(person) for person in shown)
+    if more:
+        going += f" +{more} more"
+    return f"{going} · 🤔 {len(tally.maybe)} maybe · ❌ {len(tally.no)}"

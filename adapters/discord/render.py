@@ -21,7 +21,7 @@ from discord.utils import escape_markdown, escape_mentions
 from adapters.console.render import one_line
 from bot.messages import Card, ListItem, Notice, NoticeKind, Private, Reply, status_word
 from bot.models import SeriesStatus
-from bot.rsvp import Tally, first_names
+from bot.rsvp import Tally, card_tally
 
 CONTENT_LIMIT = 2000  # Discord's limit for a message's content
 TITLE_LIMIT = 256
@@ -34,7 +34,6 @@ COLOURS = {
 
 
 MAX_MENTIONS = 50
-NAMES_SHOWN = 5  # people named on a card's tally before "+k more"
 FIELD_LIMIT = 1024
 ZWSP = "\u200b"
 _SNOWFLAKE = re.compile(r"[0-9]{1,20}")
@@ -70,16 +69,10 @@ def mentioned(user_ids: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(u for u in user_ids if is_user_id(u)))[:MAX_MENTIONS]
 
 
-def tally_text(tally: Tally, limit: int = NAMES_SHOWN) -> str:
-    """The answers, as "✅ 2 going: <@1>, <@2> · 🤔 1 maybe · ❌ 0". Shown in the
-    embed, where a mention never pings; the card is also sent with no mentions allowed."""
-    going = f"✅ {len(tally.going)} going"
-    shown, more = first_names(tally.going, limit)
-    if shown:
-        going += ": " + ", ".join(mention(person) for person in shown)
-    if more:
-        going += f" +{more} more"
-    return _clip(f"{going} · 🤔 {len(tally.maybe)} maybe · ❌ {len(tally.no)}", FIELD_LIMIT)
+def tally_text(tally: Tally) -> str:
+    """The answers, shown in the embed, where a mention never pings; the card is also
+    sent with no mentions allowed."""
+    return _clip(card_tally(tally, mention), FIELD_LIMIT)
 
 
 def card_embed(card: Card) -> discord.Embed:

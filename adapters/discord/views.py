@@ -35,7 +35,14 @@ from adapters.discord.context import (
 )
 from bot.messages import Card
 from bot.models import Caller
-from bot.requests import BUTTON_LABELS, Button, RateMeeting, Request, button_request
+from bot.requests import (
+    BUTTON_LABELS,
+    CARD_ANSWERS,
+    Button,
+    RateMeeting,
+    Request,
+    button_request,
+)
 
 if TYPE_CHECKING:
     from discord.types.interactions import ModalSubmitInteractionData
@@ -56,14 +63,6 @@ SLUGS = {
 """The word of each button in its custom_id. Fixed: messages posted by earlier
 versions carry these, and their clicks must still be understood."""
 BUTTON_OF_SLUG = {slug: button for button, slug in SLUGS.items()}
-ANSWER_BUTTONS = (
-    Button.GOING,
-    Button.MAYBE,
-    Button.NO,
-    Button.GOING_ALL,
-    Button.MY_LINK,
-    Button.REMIND_ME,
-)
 ANSWER_STYLES = {Button.GOING: discord.ButtonStyle.success}
 COMMENT_MODAL_PREFIX = "convene:comment-modal:"
 COMMENT_FIELD = "convene:comment-text"
@@ -100,20 +99,24 @@ class CardAction(
         return cls(BUTTON_OF_SLUG[match["action"]], match["meeting"])
 
     async def callback(self, interaction: Interaction) -> None:
-        caller = caller_for(interaction)
-        if caller is None:
-            await interaction.response.send_message(GUILD_ONLY, ephemeral=True)
-            return
-        # Closing calls the provider: defer privately now, answer privately after.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        request = button_request(self.button, self.meeting_id)
-        reply = await service_of(interaction).handle(caller, request)
-        await interaction.followup.send(render.reply_text(reply), ephemeral=True)
+        await press(interaction, self.button, self.meeting_id)
+
+
+async def press(interaction: Interaction, button: Button, meeting_id: str) -> None:
+    """A card button pressed: the verified user asks the service. Ending, cancelling and
+    "Get my link" call the provider, so every press defers privately, then answers."""
+    caller = caller_for(interaction)
+    if caller is None:
+        await interaction.response.send_message(GUILD_ONLY, ephemeral=True)
+        return
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    reply = await service_of(interaction).handle(caller, button_request(button, meeting_id))
+    await interaction.followup.send(render.reply_text(reply), ephemeral=True)
 
 
 class AnswerAction(
     ui.DynamicItem[ui.Button[ui.View]],
-    template=rf"convene:(?P<action>{'|'.join(SLUGS[b] for b in ANSWER_BUTTONS)}):(?P<meeting>{ID})",
+    template=rf"convene:(?P<action>{'|'.join(SLUGS[b] for b in CARD_ANSWERS)}):(?P<meeting>{ID})",
 ):
     """Going, Maybe, Can't (a second press withdraws), Going to all, Get my link and
     Remind me privately on a meeting card; the answer is the verified user's."""
@@ -137,15 +140,7 @@ class AnswerAction(
         return cls(BUTTON_OF_SLUG[match["action"]], match["meeting"])
 
     async def callback(self, interaction: Interaction) -> None:
-        caller = caller_for(interaction)
-        if caller is None:
-            await interaction.response.send_message(GUILD_ONLY, ephemeral=True)
-            return
-        # "Get my link" may call the provider: defer privately now, answer privately after.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        request = button_request(self.button, self.meeting_id)
-        reply = await service_of(interaction).handle(caller, request)
-        await interaction.followup.send(render.reply_text(reply), ephemeral=True)
+        await press(interaction, self.button, self.meeting_id)
 
 
 class FeedbackScore(

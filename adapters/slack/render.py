@@ -27,8 +27,8 @@ from bot.messages import (
     Reply,
     status_word,
 )
-from bot.requests import BUTTON_LABELS, Button
-from bot.rsvp import Tally, first_names
+from bot.requests import BUTTON_LABELS, CARD_ANSWERS, Button
+from bot.rsvp import Tally, card_tally
 
 Block = dict[str, Any]
 
@@ -58,22 +58,11 @@ ACTION_IDS = {
     Button.MY_LINK: "meet_my_link",
     Button.REMIND_ME: "meet_remind_me",
 }
-ANSWER_ACTIONS = tuple(
-    ACTION_IDS[b]
-    for b in (
-        Button.GOING,
-        Button.MAYBE,
-        Button.NO,
-        Button.GOING_ALL,
-        Button.MY_LINK,
-        Button.REMIND_ME,
-    )
-)
+ANSWER_ACTIONS = tuple(ACTION_IDS[b] for b in CARD_ANSWERS)
 """The card's answer buttons: each press is a request (`bot.requests.button_request`)."""
 # Calendar buttons are links; their ids start with LINK_ACTION, so the listener that
 # acknowledges link clicks takes them too.
 CALENDAR_ACTIONS = {kind: f"{LINK_ACTION}_{kind}" for kind in ("ics", "google", "outlook")}
-NAMES_SHOWN = 5  # people named on a card's tally before "+k more"
 
 
 def action_id(button: Button, score: int | None = None) -> str:
@@ -262,17 +251,10 @@ def card_blocks(card: Card) -> list[Block]:
     return blocks
 
 
-def tally_text(tally: Tally, limit: int = NAMES_SHOWN) -> str:
-    """The answers, as "✅ 2 going: <@U1>, <@U2> · 🤔 1 maybe · ❌ 0". Only real ids
-    become mentions, and in a card they seldom notify: it is mostly edited, and an edit
-    notifies nobody."""
-    going = f"✅ {len(tally.going)} going"
-    shown, more = first_names(tally.going, limit)
-    if shown:
-        going += ": " + ", ".join(mention(person) for person in shown)
-    if more:
-        going += f" +{more} more"
-    return f"{going} · 🤔 {len(tally.maybe)} maybe · ❌ {len(tally.no)}"
+def tally_text(tally: Tally) -> str:
+    """The answers. Only real ids become mentions, and in a card they seldom notify:
+    it is mostly edited, and an edit notifies nobody."""
+    return card_tally(tally, mention)
 
 
 def answer_actions(card: Card) -> Block | None:

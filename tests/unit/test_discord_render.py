@@ -17,7 +17,7 @@ from bot.messages import (
     Reply,
     status_word,
 )
-from bot.rsvp import Tally
+from bot.rsvp import CARD_NAMES, Tally
 from tests.moments import next_monday_at
 
 START = next_monday_at(14)
@@ -131,7 +131,7 @@ async def test_card_shows_who_is_going_as_mentions_in_the_embed() -> None:
     embed = render.card_embed(_card(rsvp=Tally(going=going, maybe=(RAJ,)))).to_dict()
     answers = {f["name"]: f["value"] for f in embed["fields"]}["Answers"]
     assert answers.startswith(f"✅ 8 going: <@{ANA}>, <@{RAJ}>, ")
-    assert answers.count("<@") == render.NAMES_SHOWN
+    assert answers.count("<@") == CARD_NAMES
     assert answers.endswith("+3 more · 🤔 1 maybe · ❌ 0")
     plain = render.card_embed(_card()).to_dict()
     assert "Answers" not in {f["name"] for f in plain["fields"]}

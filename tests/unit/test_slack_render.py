@@ -31,7 +31,7 @@ from bot.requests import (
     RemindMe,
     Rsvp,
 )
-from bot.rsvp import Tally
+from bot.rsvp import CARD_NAMES, Tally
 from tests.moments import at, next_monday_at
 from tests.slack_reader import forgeries
 
@@ -260,7 +260,7 @@ def test_a_long_going_list_names_five_then_counts_the_rest() -> None:
     blocks = render.card_blocks(card(rsvp=tally(going=12, no=3)))
     valid(blocks)
     [line] = [t for t in context_texts(blocks) if t.startswith("✅")]
-    assert line.count("<@UGO") == render.NAMES_SHOWN
+    assert line.count("<@UGO") == CARD_NAMES
     assert line.startswith("✅ 12 going: <@UGO000>, ") and "+7 more · 🤔 0 maybe · ❌ 3" in line
 
 
