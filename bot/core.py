@@ -99,12 +99,16 @@ class Core:
         return meeting
 
     async def card(self, meeting: Meeting) -> Card:
-        """The card as it stands now: its RSVP tally, calendar links, and whether the
-        provider can give each person a link of their own."""
+        """The card as it stands now: its RSVP tally, calendar links (scheduled meetings),
+        and whether the provider can give each person a link of their own."""
         rows = await people.rsvps(self.store, meeting.id)
         tally = Tally.of((user, Answer(answer)) for user, answer in rows)
-        calendar = calendar_links(
-            meeting, public_url=self.public_url, secret=self.secret_key, now=self.clock()
+        calendar = (  # a meeting that is already on needs no place in a calendar
+            None
+            if meeting.instant
+            else calendar_links(
+                meeting, public_url=self.public_url, secret=self.secret_key, now=self.clock()
+            )
         )
         try:
             personal = self.providers.get(meeting.provider).capabilities.personal_link
