@@ -36,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import edit_form, inbound, modal, render
+from adapters.slack.acks_first import AcksFirst
 from adapters.slack.callers import PLATFORM, Callers
 from adapters.slack.inbound import Who
 from bot.messages import Reply
@@ -106,9 +107,19 @@ REQUEST_BUTTONS = _pattern(
 
 
 class Handlers:
-    def __init__(self, service: MeetingService, callers: Callers) -> None:
+    def __init__(
+        self, service: MeetingService, callers: Callers, acks_first: AcksFirst | None = None
+    ) -> None:
         self.service = service
         self.callers = callers
+        self.acks_first = acks_first or AcksFirst()
+
+    async def after_ack(
+        self, what: str, work: Work, answer: Answer, failed: Reply | None = None
+    ) -> None:
+        """`after_ack`, once the acks queued behind this one have gone (`AcksFirst`)."""
+        await self.acks_first.turn()
+        await after_ack(what, work, answer, failed)
 
     def register(self, app: AsyncApp) -> None:
         app.command("/meet")(self.meet)
@@ -146,7 +157,7 @@ class Handlers:
                 return None
             return Reply(FORM_FAILED, ok=False)
 
-        await after_ack("/meet", work, partial(answer_privately, client, who, respond))
+        await self.after_ack("/meet", work, partial(answer_privately, client, who, respond))
 
     async def open_form(self, client: AsyncWebClient, trigger_id: str, caller: Caller) -> bool:
         """The scheduling form, pre-filled in the caller's zone from the service's clock."""
@@ -181,7 +192,7 @@ class Handlers:
             return
         who = inbound.action_who(context)
         work = self.asks(client, who, request)
-        await after_ack("a button", work, partial(answer_privately, client, who, respond))
+        await self.after_ack("a button", work, partial(answer_privately, client, who, respond))
 
     async def open_form_button(
         self,
@@ -200,7 +211,9 @@ class Handlers:
                 return None
             return Reply(FORM_FAILED, ok=False)
 
-        await after_ack("the form button", work, partial(answer_privately, client, who, respond))
+        await self.after_ack(
+            "the form button", work, partial(answer_privately, client, who, respond)
+        )
 
     async def edit_button(
         self,
@@ -226,7 +239,7 @@ class Handlers:
             return None if await open_view(client, inbound.trigger_id(body), view) else failed
 
         answer = partial(answer_privately, client, who, respond)
-        await after_ack("the edit button", work, answer, failed)
+        await self.after_ack("the edit button", work, answer, failed)
 
     async def edit_form(self, caller: Caller, meeting_id: str) -> edit_form.EditContext | Reply:
         """The filled-in form for a meeting of the caller's channel that has not started,
@@ -271,7 +284,7 @@ class Handlers:
             return None if await open_view(client, inbound.trigger_id(body), view) else failed
 
         answer = partial(answer_privately, client, who, respond)
-        await after_ack("the comment button", work, answer, failed)
+        await self.after_ack("the comment button", work, answer, failed)
 
     async def title_here(self, caller: Caller, meeting_id: str) -> str | None:
         """The title to label the comment form with, only when the click came from the
@@ -320,7 +333,7 @@ class Handlers:
         await ack()
         who = inbound.form_who(context, form.channel_id)
         answer = partial(answer_privately, client, who, None)  # a modal has no response_url
-        await after_ack("the edit form", self.asks_in_turn(client, who, result), answer)
+        await self.after_ack("the edit form", self.asks_in_turn(client, who, result), answer)
 
     def asks_in_turn(self, client: AsyncWebClient, who: Who, requests: list[Request]) -> Work:
         """Several requests of one form, in order, stopping at the first refusal; their
@@ -360,7 +373,7 @@ class Handlers:
         await ack()
         who = inbound.form_who(context, channel_id)
         answer = partial(answer_privately, client, who, None)  # a modal has no response_url
-        await after_ack(what, self.asks(client, who, result), answer)
+        await self.after_ack(what, self.asks(client, who, result), answer)
 
 
 async def open_view(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> bool:

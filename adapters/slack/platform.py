@@ -40,6 +40,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import oauth
+from adapters.slack.acks_first import AcksFirst
 from adapters.slack.callers import PLATFORM, Callers
 from adapters.slack.calls import SlackCalls
 from adapters.slack.handlers import Handlers
@@ -93,6 +94,7 @@ class SlackPlatform:
         refusals: RefusalLog,
         clients: Sequence[AsyncWebClient] = (),
         calls: SlackCalls | None = None,
+        acks_first: AcksFirst | None = None,
     ) -> None:
         """`gate` None: no HTTP endpoint for events (Socket Mode without a signing secret).
         `clients`: the Web API clients that share the platform's one aiohttp session."""
@@ -103,6 +105,7 @@ class SlackPlatform:
         self._refusals = refusals
         self._clients = tuple(clients)
         self.calls = calls
+        self._acks_first = acks_first or AcksFirst()
         self._session: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._stopped = asyncio.Event()
@@ -152,6 +155,10 @@ class SlackPlatform:
             app.router.add_get(flow.redirect_uri_path, self._oauth_redirect)
 
     async def _dispatch(self, request: web.Request) -> web.Response:
+        with self._acks_first.request():
+            return await self._acknowledge(request)
+
+    async def _acknowledge(self, request: web.Request) -> web.Response:
         assert self._gate is not None
         try:
             body = await self._gate.admit(request)
@@ -264,7 +271,8 @@ def build(settings: Settings, service: MeetingService, database: Store) -> Slack
     )
     if store is not None:
         app.enable_token_revocation_listeners()
-    Handlers(service, Callers(service.now)).register(app)
+    acks_first = AcksFirst()
+    Handlers(service, Callers(service.now), acks_first).register(app)
     messenger_client = web_client(settings, None)
     tokens = TokenSource(settings.slack_bot_token, store)
     messenger = SlackMessenger(messenger_client, tokens)
@@ -289,4 +297,5 @@ def build(settings: Settings, service: MeetingService, database: Store) -> Slack
         refusals=refusals,
         clients=(client, messenger_client),
         calls=calls,
+        acks_first=acks_first,
     )
