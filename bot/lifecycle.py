@@ -23,7 +23,7 @@ from bot.core import Core
 from bot.messages import Notice, NoticeKind, Private
 from bot.models import Meeting, MeetingStatus
 from bot.observability import REMINDER_LATENESS
-from bot.people import notice_mentions
+from bot.people import merge_interested, notice_mentions
 from bot.ports import DeliveryError, Messenger, Surface
 from bot.providers.errors import ProviderError
 from bot.timefmt import duration
@@ -276,6 +276,7 @@ class Lifecycle:
         join = meeting.join_url if kind in (NoticeKind.REMINDER, NoticeKind.STARTING) else None
         mentions: tuple[str, ...] = ()
         if kind in (NoticeKind.REMINDER, NoticeKind.STARTING):
+            await merge_interested(self.core, meeting)
             mentions = await notice_mentions(self.core, meeting, messenger)
         notice = Notice(
             kind,

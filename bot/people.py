@@ -54,6 +54,22 @@ async def notice_mentions(core: Core, meeting: Meeting, messenger: Messenger) ->
     return addressable([*going, *meeting.invitees], messenger)
 
 
+async def merge_interested(core: Core, meeting: Meeting) -> None:
+    """People who pressed the platform's own "Interested" (a Discord event) count as
+    Going unless they answered otherwise on the card; read when a reminder or start
+    notice is about to name who is coming, not on every card drawing."""
+    surface = core.surfaces.get(meeting.platform)
+    if surface is None:
+        return
+    interested = await surface.interested(meeting)
+    answered = dict(await people_rows.rsvps(core.store, meeting.id))
+    new = [user for user in dict.fromkeys(interested) if user not in answered]
+    for user in new:
+        await people_rows.set_rsvp(core.store, meeting.id, user, Answer.GOING.value, core.clock())
+    if new:
+        core.card_edits.touch(meeting.id)
+
+
 def addressable(people: Iterable[str], messenger: Messenger) -> tuple[str, ...]:
     """Each person once, in order, keeping only ids the platform can address."""
     return tuple(p for p in dict.fromkeys(people) if p and messenger.is_user_id(p))

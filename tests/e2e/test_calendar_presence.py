@@ -23,6 +23,7 @@ import pytest
 from adapters.slack.calls import calls_check
 from bot import cli
 from bot.config import Settings
+from bot.people import tally_of
 from tests.e2e.discord_harness import require_spec, validate_sent
 from tests.e2e.presence_rig import (
     HOST_MARK,
@@ -160,6 +161,24 @@ async def test_discord_event_is_active_at_the_start_and_completed_at_the_end(
         await rig.sweep()
         assert rig.emu.events_in(GUILD_ID)[0]["status"] == COMPLETED
         validate_sent(rig.emu)
+
+
+async def test_people_interested_in_the_event_count_as_going_and_are_reminded(
+    tmp_path: Path,
+) -> None:
+    async with discord_app(tmp_path, NOW) as rig:
+        card = await schedule(rig, "Planning", "in 30m", duration="30m")
+        [event] = rig.emu.events_in(GUILD_ID)
+        rig.emu.add_interested(event["id"], RAJ, "raj")  # pressed Discord's own button
+
+        rig.clock.advance(minutes=21)  # the workspace's 10-minute reminder is due
+        await rig.sweep()
+        reminder = await rig.emu.wait_for(lambda s: s.kind == "channel" and "starts in" in s.text)
+        assert [str(u) for u in reminder.body["allowed_mentions"]["users"]] == [str(RAJ)]
+        assert f"<@{RAJ}>" in reminder.text
+        meeting_id = meeting_id_of(card)
+        tally = await tally_of(rig.app.core, meeting_id)
+        assert tally.going == (str(RAJ),)  # on the card and in the summary, too
 
 
 async def test_without_manage_events_the_owner_hears_once_and_nothing_more_is_tried(
