@@ -98,7 +98,6 @@ class Claims:
             outcome = await action()
         except (Retry, StorageBusy) as exc:
             log.warning("%s for %s not delivered, will retry: %s", kind, subject, exc)
-            renewing.cancel()
             await patiently(lambda: deliveries.release(self.store, subject, kind))
             return None
         except Exception:
