@@ -26,8 +26,8 @@ from storage.pg_migrations import MIGRATIONS as PG_MIGRATIONS
 from storage.pg_migrations import pending
 from storage.slack_installs import StoreInstallationStore
 from tests.moments import next_monday_at
+from tests.records import BOX, a_meeting, a_series
 from tests.stores import postgres_store
-from tests.unit.test_storage import BOX, a_meeting
 
 
 async def test_two_replicas_claim_each_firing_exactly_once(pg_url: str) -> None:
@@ -205,25 +205,8 @@ async def test_an_unreachable_postgres_is_one_sentence_without_the_password() ->
 
 async def _fill(store: Store) -> None:
     """One of everything, as a deployment would have it."""
-    from bot.models import Rule, Series, SeriesStatus
-
     now = next_monday_at(9)
-    series = Series(
-        id="ser234",
-        platform="slack",
-        workspace_id="T1",
-        channel_id="C1",
-        owner_id="U1",
-        title="Standup",
-        rule=Rule("FREQ=DAILY", 9, 30, anchor=now.date()),
-        tz="Europe/Berlin",
-        length=timedelta(minutes=15),
-        provider="jitsi",
-        status=SeriesStatus.ACTIVE,
-        feedback=True,
-        skipped=frozenset({now.date().isoformat()}),
-        created_at=now,
-    )
+    series = a_series(now, skipped=frozenset({now.date().isoformat()}))
     await series_rows.insert_series(store, series)
     await series_rows.set_next_open(store, [("ser234", now + timedelta(hours=1))])
     for i in range(3):

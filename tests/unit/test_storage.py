@@ -16,7 +16,7 @@ from dateutil.rrule import rrulestr
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from sqlite_utils import Database
 
-from bot.models import Meeting, MeetingStatus, WorkspaceSettings
+from bot.models import MeetingStatus, SeriesStatus, WorkspaceSettings
 from storage import deliveries, people, platform_state, workspaces
 from storage import feedback as feedback_rows
 from storage import meetings as meeting_rows
@@ -25,10 +25,10 @@ from storage.db import DatabaseError, open_database, to_text
 from storage.deliveries import ClaimResult, Kind
 from storage.engine import SqliteStore, Store
 from storage.migrations import MIGRATIONS
-from storage.secrets import SecretBox
 from storage.slack_installs import StoreInstallationStore, StoreOAuthStateStore
-from tests.fakes import TEST_KEY, FakeClock
+from tests.fakes import FakeClock
 from tests.moments import at, next_clock_change, next_monday_at
+from tests.records import BOX, a_meeting, a_series
 
 ISO = "%Y-%m-%dT%H:%M:%SZ"  # how the first schema stored instants
 
@@ -202,33 +202,6 @@ async def test_old_series_rows_migrate_to_rrules_with_the_same_occurrences(
 
 # --- repository functions, on both engines ------------------------------------------
 
-BOX = SecretBox(TEST_KEY)
-
-
-def a_meeting(meeting_id: str = "abc234", **changes: object) -> Meeting:
-    start = next_monday_at(14)
-    fields: dict[str, object] = {
-        "id": meeting_id,
-        "platform": "slack",
-        "workspace_id": "T1",
-        "channel_id": "C1",
-        "organizer_id": "U1",
-        "title": "Retro 100% done_",
-        "start": start,
-        "end": start + timedelta(minutes=30),
-        "provider": "jitsi",
-        "room_id": f"room-{meeting_id}",
-        "join_url": f"https://video.example/{meeting_id}",
-        "status": MeetingStatus.SCHEDULED,
-        "remind": timedelta(minutes=10),
-        "instant": False,
-        "host_url": f"https://video.example/{meeting_id}?host=secret",
-        "invitees": ("U2", "U3"),
-        "created_at": start - timedelta(days=1),
-    }
-    fields.update(changes)
-    return Meeting(**fields)  # type: ignore[arg-type]
-
 
 async def test_a_meeting_round_trips_with_its_host_link_sealed(store: Store) -> None:
     meeting = a_meeting()
@@ -291,25 +264,8 @@ async def test_moving_a_meeting_forgets_what_the_old_times_sent(store: Store) ->
 
 
 async def test_series_rows_and_their_openings(store: Store) -> None:
-    from bot.models import Rule, Series, SeriesStatus
-
     created = next_monday_at(8)
-    series = Series(
-        id="ser234",
-        platform="slack",
-        workspace_id="T1",
-        channel_id="C1",
-        owner_id="U1",
-        title="Standup",
-        rule=Rule("FREQ=WEEKLY;BYDAY=MO,WE", 9, 30, anchor=created.date()),
-        tz="Europe/Berlin",
-        length=timedelta(minutes=15),
-        provider="jitsi",
-        status=SeriesStatus.ACTIVE,
-        feedback=True,
-        skipped=frozenset(),
-        created_at=created,
-    )
+    series = a_series(created, "FREQ=WEEKLY;BYDAY=MO,WE")
     await series_rows.insert_series(store, series)
     assert await series_rows.get_series(store, "ser234") == series
     await series_rows.add_skip(store, "ser234", created.date())
