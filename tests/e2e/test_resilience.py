@@ -132,7 +132,7 @@ async def test_sigkill_during_a_burst_of_reminders_loses_none_and_repeats_at_mos
     assert 0 < len(before_kill) < MEETINGS, "the kill did not land during the burst"
 
     # A claim the dead process never marked done is taken over once its lease has run
-    # out (two minutes); move those claims back in time instead of waiting.
+    # out (15 seconds); move those claims back in time instead of waiting.
     with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         expired = to_text(datetime.now(UTC) - timedelta(minutes=3))
         conn.execute("UPDATE deliveries SET claimed_at = ? WHERE done_at IS NULL", [expired])

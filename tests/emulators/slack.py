@@ -69,6 +69,7 @@ class SlackEmulator(Emulator):
         self.oauth_codes: dict[str, tuple[str, str]] = {}  # code → (team id, team name)
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_messages: list[dict[str, Any]] = []
+        self.acked_on: dict[str, web.WebSocketResponse] = {}  # envelope id → socket it came back on
         self.posted_ts: list[str] = []  # ts of every chat.postMessage, in order
         self.scopes = set(SCOPES)  # what the bot tokens were granted
         self.slack_calls: dict[str, dict[str, Any]] = {}  # call id → the call as Slack keeps it
@@ -356,10 +357,22 @@ class SlackEmulator(Emulator):
         await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {}})
         async for message in ws:
             if message.type == aiohttp.WSMsgType.TEXT:
-                self.socket_messages.append(json.loads(message.data))
+                received = json.loads(message.data)
+                self.socket_messages.append(received)
+                if isinstance(received, dict) and "envelope_id" in received:
+                    self.acked_on[str(received["envelope_id"])] = ws
         return ws
 
-    async def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
+    def live_sockets(self) -> list[web.WebSocketResponse]:
+        """The app's open connections, oldest first (a replica each, when several run)."""
+        return [ws for ws in self.sockets if not ws.closed]
+
+    async def send_envelope(
+        self, kind: str, payload: dict[str, Any], *, to: int | None = None
+    ) -> str:
+        """Sent over the newest connection, or over live connection `to` (Slack spreads
+        an app's envelopes over all its connections)."""
+        target = self.sockets[-1] if to is None else self.live_sockets()[to]
         envelope_id = f"env-{len(self.socket_messages)}-{time.monotonic_ns()}"
         envelope = {
             "envelope_id": envelope_id,
@@ -367,7 +380,7 @@ class SlackEmulator(Emulator):
             "payload": payload,
             "accepts_response_payload": True,
         }
-        await self.sockets[-1].send_json(envelope)
+        await target.send_json(envelope)
         return envelope_id
 
     async def wait_for_ack(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -556,13 +569,16 @@ class SlackClient:
         secret: str = SIGNING_SECRET,
         timestamp: int | None = None,
         signature: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, str]:
+        """`headers`: more of them, e.g. a retry's `X-Slack-Retry-Num`."""
         now = self.clock().timestamp() if self.clock is not None else time.time()
         stamp = int(now) if timestamp is None else timestamp
         headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": str(stamp),
             "X-Slack-Signature": signature or sign(body, stamp, secret),
+            **(headers or {}),
         }
         async with self.session.post(self.events_url, data=body, headers=headers) as response:
             return response.status, await response.text()

@@ -21,6 +21,7 @@ from storage.db import from_text, to_text
 from storage.deliveries import Kind
 from storage.engine import Store
 from tests.fakes import Harness, make_harness
+from tests.moments import BERLIN, next_monday_at
 
 
 @pytest.fixture
@@ -153,6 +154,7 @@ async def test_horizon_replan_pages_and_yields_to_the_loop(
 async def test_series_sweep_reads_only_series_whose_opening_has_come(
     h: Harness, small_pages: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    h.clock.set(next_monday_at(9, tz=BERLIN))  # before all three, in summer and in winter
     await h.platform.run("/meet tz Europe/Berlin")
     for hour in (11, 12, 13):
         reply = await h.platform.run(f"/meet Standup {hour} every weekday at {hour}:00 for 15m")
