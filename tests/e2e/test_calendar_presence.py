@@ -263,6 +263,7 @@ async def test_an_instant_slack_meeting_shows_slacks_call_card_until_meet_end(
         assert added.params["join_url"] == join
         assert HOST_MARK not in slack_sent(rig, "calls.add", "calls.update")
         [call] = rig.slack.slack_calls.values()
+        await rig.slack.wait_for("chat.postMessage", 2)  # the card, then the call block
         [block] = rig.slack.call_blocks()
         assert block["call_id"] == call["id"] and block["channel"] == "CGENERAL"
 
