@@ -88,18 +88,6 @@ async def series_meetings(store: Store, series_id: str) -> list[Meeting]:
     return [_meeting(row) for row in rows]
 
 
-async def open_meetings_due(store: Store, now: datetime, horizon: timedelta) -> list[Meeting]:
-    """Open meetings whose earliest event (reminder ≤ 24 h before start) may be due by `now`.
-
-    Full rows: for tools and tests. The sweep and the horizon
-    re-plan read `due_events` instead, which reads ids only."""
-    rows = await store.all(
-        "SELECT * FROM meetings WHERE status IN (?, ?) AND start_at <= ? ORDER BY start_at",
-        [*OPEN, to_text(now + horizon)],
-    )
-    return [_meeting(row) for row in rows]
-
-
 # The column each event is due by (m007 indexes each over open meetings only); the
 # start notice is never sent for an instant meeting.
 _EVENT_RANGES = {
